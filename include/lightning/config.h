@@ -1,0 +1,80 @@
+// Config: how a database is opened. Every field here is read by the engine;
+// Database::open validates them all and rejects nonsense with InvalidArgument
+// naming the field.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "lightning/status.h"
+
+namespace lightning {
+
+class FileSystem;
+
+// Hard limits, checked on every write.
+inline constexpr std::size_t kMaxKeySize = 64 * 1024;                // bytes, inclusive
+inline constexpr std::size_t kMaxValueSize = 256 * 1024 * 1024;     // bytes, inclusive
+
+enum class WalSyncMode : std::uint8_t {
+  // A write returns only after the WAL bytes of its commit group are fsynced.
+  // A crash loses no acknowledged write. The default.
+  kSync = 0,
+  // Writes return after the WAL append; a timer thread fsyncs every
+  // Config::wal_sync_interval. A crash loses at most that window (always a
+  // suffix of the acknowledged writes, never a hole).
+  kPeriodic = 1,
+  // The operating system decides when bytes reach the disk. A process crash
+  // loses nothing; a machine crash loses an unbounded suffix.
+  kNoSync = 2,
+};
+
+struct Config {
+  // ---- Behaviour ----
+  // Create the database directory and files if missing.
+  bool create_if_missing = true;
+  // Fail with InvalidArgument if the database already exists.
+  bool error_if_exists = false;
+  // On open, a damaged WAL record that is followed by intact records (damage in
+  // the middle, not a torn tail) fails the open with Corruption when true.
+  // When false, recovery keeps the intact prefix before the damage, drops the
+  // rest (moving the damaged files aside as *.corrupt) and reports the dropped
+  // bytes in Stats::wal_bytes_dropped_at_recovery.
+  bool paranoid_checks = true;
+  // Storage to use; null means default_file_system() (POSIX).
+  std::shared_ptr<FileSystem> file_system;
+
+  // ---- Durability and performance ----
+  WalSyncMode wal_sync_mode = WalSyncMode::kSync;
+  // Period of the sync timer in kPeriodic mode (1 ms .. 60 s). Read only then.
+  std::chrono::milliseconds wal_sync_interval{100};
+  // Maximum number of write batches (one WAL record each) that one commit
+  // group may carry: the leader appends and syncs them together. 1 .. 65536.
+  std::uint32_t write_batch_size = 1024;
+  // A WAL segment is closed and a new one started once it reaches this size.
+  // 64 KiB .. 4 GiB.
+  std::uint64_t wal_segment_size = 64ull << 20;
+
+  // Checks every field; InvalidArgument naming the first bad one.
+  Status validate() const;
+
+  // ---- Presets ----
+  // The defaults: Sync durability, 1024-batch groups, 64 MiB segments.
+  static Config balanced();
+  // Like balanced() for now: read tuning (cache, mmap) arrives with the page
+  // store; documented in docs/configuration.md.
+  static Config read_optimized();
+  // Periodic sync every 100 ms (bounded loss window), 4096-batch groups,
+  // 256 MiB segments.
+  static Config write_optimized();
+  // Small commit groups (64) and 4 MiB WAL segments.
+  static Config low_memory();
+  // Sync mode, paranoid recovery, 256-batch groups (shorter tail latency for
+  // the first writer of a group).
+  static Config max_durability();
+};
+
+}  // namespace lightning

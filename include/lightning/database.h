@@ -1,0 +1,79 @@
+// Database: an open Lightning DB.
+//
+// Ownership: Database::open returns the only owner. Destroying it closes the
+// database: background threads are joined, the WAL is synced (unless the sync
+// mode is kNoSync) and the LOCK is released. Iterators must be destroyed
+// before the database.
+//
+// Thread safety: every method may be called from any number of threads at
+// once. Concurrent writers are batched into commit groups (group commit).
+//
+// Errors: every method returns Status or Result<T>; no exception escapes.
+//  - InvalidArgument: empty or oversize key, oversize value (names the key).
+//  - Aborted: an earlier WAL write or fsync failed; the database refuses all
+//    further writes until it is reopened (reads keep working).
+//  - IOError / Corruption from open(): names the file and offset.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lightning/config.h"
+#include "lightning/iterator.h"
+#include "lightning/stats.h"
+#include "lightning/status.h"
+#include "lightning/write_batch.h"
+
+namespace lightning {
+
+class Database {
+ public:
+  // Opens (and per config, creates) the database in directory `path`.
+  // Busy if another Database, in this or another process, has it open.
+  static Result<std::unique_ptr<Database>> open(const std::string& path, const Config& config = {});
+
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  virtual ~Database() = default;
+
+  // ---- Writes. Each returns once the write is durable per wal_sync_mode. ----
+  virtual Status put(std::string_view key, std::string_view value) = 0;
+  // Removing an absent key is not an error.
+  virtual Status remove(std::string_view key) = 0;
+  // Atomic: after return (and across a crash) either all operations are
+  // visible or none.
+  virtual Status write(const WriteBatch& batch) = 0;
+  // Puts all pairs atomically (one batch).
+  virtual Status batch_put(std::span<const std::pair<std::string_view, std::string_view>> pairs) = 0;
+
+  // ---- Point reads: the latest committed state. ----
+  // nullopt when the key is absent.
+  virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+  virtual Result<bool> contains(std::string_view key) = 0;
+  // One consistent view for all keys; result[i] belongs to keys[i].
+  virtual Result<std::vector<std::optional<std::string>>> batch_get(
+      std::span<const std::string_view> keys) = 0;
+
+  // ---- Iteration over a consistent view as of the call. ----
+  virtual std::unique_ptr<Iterator> new_iterator(const ReadOptions& options = {}) = 0;
+  // Keys in [begin, end).
+  Range range(std::string_view begin, std::string_view end);
+  // Keys starting with prefix (all keys for an empty prefix).
+  Range prefix(std::string_view prefix);
+
+  // ---- Maintenance. ----
+  // Makes every write acknowledged so far durable (fsyncs the WAL).
+  virtual Status sync() = 0;
+  virtual Stats stats() const = 0;
+
+ protected:
+  Database() = default;
+};
+
+}  // namespace lightning

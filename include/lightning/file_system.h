@@ -1,0 +1,104 @@
+// FileSystem: the only way Lightning DB touches storage.
+//
+// Every file the engine reads or writes goes through this interface, so that
+// tests can run the engine on an in-memory or a fault-injecting file system
+// and so that embedders can route I/O elsewhere.
+//
+// Paths are plain strings joined with '/'. Errors come back as Status values
+// whose message names the path (and offset where one applies).
+//
+// Thread safety: a FileSystem may be called from any number of threads at
+// once. A single WritableFile / ReadableFile object is used by one thread at a
+// time (the engine serializes access to each file it owns).
+//
+// Durability contract (what the engine relies on):
+//  - WritableFile::sync() returns ok only after every byte appended so far is
+//    durable.
+//  - A file created, renamed or removed is durable in its directory only
+//    after sync_dir() on that directory returns ok.
+//  - After a crash, a file holds a prefix of what was appended to it that is
+//    at least as long as what was synced (the unsynced rest may be torn).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lightning/status.h"
+
+namespace lightning {
+
+// A file open for appending. Created by FileSystem::new_writable_file.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends data at the end of the file.
+  virtual Status append(std::span<const std::byte> data) = 0;
+  // Makes every appended byte durable (fdatasync on POSIX).
+  virtual Status sync() = 0;
+  // Closes the file; further calls fail. Does not sync. Destruction closes too.
+  virtual Status close() = 0;
+  // Bytes appended so far, including the size the file had when opened.
+  virtual std::uint64_t size() const = 0;
+};
+
+// A file open for positioned reads. Created by FileSystem::open_readable.
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Reads up to out.size() bytes at offset into out; returns how many bytes
+  // were read (fewer only at end of file).
+  virtual Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) const = 0;
+  // Current size of the file.
+  virtual Result<std::uint64_t> size() const = 0;
+};
+
+// An exclusive advisory lock on a file; released when destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  enum class OpenMode { kCreateOrTruncate, kCreateNew, kAppendExisting };
+
+  // Opens path for appending. kCreateNew fails if the file exists;
+  // kAppendExisting fails with NotFound if it does not.
+  virtual Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path,
+                                                                  OpenMode mode) = 0;
+  // Opens path for reading; NotFound if it does not exist.
+  virtual Result<std::unique_ptr<ReadableFile>> open_readable(const std::string& path) = 0;
+
+  virtual Result<bool> exists(const std::string& path) = 0;
+  // Names (not paths) of the entries of dir, unsorted, without "." and "..".
+  virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
+  // Creates dir if it is missing (not its parents); ok if it exists.
+  virtual Status create_dir(const std::string& dir) = 0;
+  virtual Status remove_file(const std::string& path) = 0;
+  // Atomically replaces `to` with `from`.
+  virtual Status rename_file(const std::string& from, const std::string& to) = 0;
+  // Shrinks (or grows with zeros) a file to size bytes; durable after a sync
+  // of the file (the engine reopens it for append and syncs).
+  virtual Status truncate_file(const std::string& path, std::uint64_t size) = 0;
+  // Makes the directory's entries (creations, renames, removals) durable.
+  virtual Status sync_dir(const std::string& dir) = 0;
+  // Takes an exclusive lock on path (creating it). Busy if another holder,
+  // in this or another process, has it.
+  virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) = 0;
+};
+
+// The POSIX file system (open/pwrite/fdatasync/flock). Shared, never null.
+std::shared_ptr<FileSystem> default_file_system();
+
+// A new, empty, process-local in-memory file system. Everything is durable
+// immediately and vanishes when the last reference goes away.
+std::shared_ptr<FileSystem> new_in_memory_file_system();
+
+}  // namespace lightning

@@ -1,0 +1,42 @@
+// Stats: counters since the database was opened (not persisted).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace lightning {
+
+struct Stats {
+  // User operations.
+  std::uint64_t puts = 0;      // keys put (batch entries included)
+  std::uint64_t removes = 0;   // keys removed (batch entries included)
+  std::uint64_t gets = 0;      // point lookups (get, contains, batch_get keys)
+  std::uint64_t writes = 0;    // write batches committed (put/remove count as one each)
+  std::uint64_t user_bytes_written = 0;  // key + value bytes of committed writes
+
+  // Write-ahead log.
+  std::uint64_t wal_bytes_written = 0;  // framed bytes appended to WAL segments
+  std::uint64_t wal_syncs = 0;          // fsyncs of WAL segments
+  std::uint64_t wal_segments_created = 0;
+
+  // Group commit: each group is one WAL append (and one sync in Sync mode).
+  std::uint64_t commit_groups = 0;
+  std::uint64_t max_commit_group_size = 0;  // batches in the largest group
+
+  // Recovery (the last open).
+  std::uint64_t wal_records_replayed = 0;
+  std::uint64_t wal_bytes_dropped_at_recovery = 0;  // torn tail + (non-paranoid) damage
+
+  // Memtable.
+  std::uint64_t memtable_bytes = 0;  // arena bytes in use
+  std::uint64_t last_sequence = 0;   // sequence number of the newest visible write
+
+  // Average batches per group (0 when no group ran).
+  double average_commit_group_size() const {
+    return commit_groups == 0 ? 0.0 : static_cast<double>(writes) / static_cast<double>(commit_groups);
+  }
+  // Multi-line "name value" text, for tools and logs.
+  std::string to_string() const;
+};
+
+}  // namespace lightning

@@ -1,0 +1,72 @@
+#include <string>
+
+#include "lightning/config.h"
+
+namespace lightning {
+
+namespace {
+Status bad_field(const char* field, const std::string& why) {
+  return Status::invalid_argument(std::string("Config::") + field + " " + why);
+}
+}  // namespace
+
+Status Config::validate() const {
+  switch (wal_sync_mode) {
+    case WalSyncMode::kSync:
+    case WalSyncMode::kPeriodic:
+    case WalSyncMode::kNoSync:
+      break;
+    default:
+      return bad_field("wal_sync_mode", "is not one of kSync, kPeriodic, kNoSync (got " +
+                                            std::to_string(static_cast<int>(wal_sync_mode)) + ")");
+  }
+  if (wal_sync_mode == WalSyncMode::kPeriodic &&
+      (wal_sync_interval.count() < 1 || wal_sync_interval.count() > 60'000)) {
+    return bad_field("wal_sync_interval", "must be 1 ms .. 60000 ms in kPeriodic mode (got " +
+                                              std::to_string(wal_sync_interval.count()) + " ms)");
+  }
+  if (write_batch_size < 1 || write_batch_size > 65536) {
+    return bad_field("write_batch_size",
+                     "must be 1 .. 65536 batches per commit group (got " +
+                         std::to_string(write_batch_size) + ")");
+  }
+  if (wal_segment_size < (64u << 10) || wal_segment_size > (4ull << 30)) {
+    return bad_field("wal_segment_size", "must be 64 KiB .. 4 GiB (got " +
+                                             std::to_string(wal_segment_size) + " bytes)");
+  }
+  if (error_if_exists && !create_if_missing) {
+    return bad_field("error_if_exists",
+                     "is set while create_if_missing is not: the open could never succeed");
+  }
+  return Status::ok();
+}
+
+Config Config::balanced() { return Config{}; }
+
+Config Config::read_optimized() { return Config{}; }
+
+Config Config::write_optimized() {
+  Config c;
+  c.wal_sync_mode = WalSyncMode::kPeriodic;
+  c.wal_sync_interval = std::chrono::milliseconds(100);
+  c.write_batch_size = 4096;
+  c.wal_segment_size = 256ull << 20;
+  return c;
+}
+
+Config Config::low_memory() {
+  Config c;
+  c.write_batch_size = 64;
+  c.wal_segment_size = 4ull << 20;
+  return c;
+}
+
+Config Config::max_durability() {
+  Config c;
+  c.wal_sync_mode = WalSyncMode::kSync;
+  c.paranoid_checks = true;
+  c.write_batch_size = 256;
+  return c;
+}
+
+}  // namespace lightning

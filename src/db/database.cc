@@ -1,0 +1,33 @@
+#include "db/db_impl.h"
+#include "lightning/database.h"
+
+namespace lightning {
+
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, const Config& config) {
+  return DatabaseImpl::open(path, config);
+}
+
+Range Database::range(std::string_view begin, std::string_view end) {
+  ReadOptions options;
+  options.lower_bound = std::string(begin);
+  options.upper_bound = std::string(end);
+  return Range(new_iterator(options));
+}
+
+Range Database::prefix(std::string_view prefix) {
+  ReadOptions options;
+  if (!prefix.empty()) {
+    options.lower_bound = std::string(prefix);
+    // The smallest key greater than every key with this prefix: drop trailing
+    // 0xff bytes and increment the last remaining byte.
+    std::string upper(prefix);
+    while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
+    if (!upper.empty()) {
+      upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+      options.upper_bound = std::move(upper);
+    }
+  }
+  return Range(new_iterator(options));
+}
+
+}  // namespace lightning

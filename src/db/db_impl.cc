@@ -1,0 +1,320 @@
+#include "db/db_impl.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "db/db_iterator.h"
+#include "db/filename.h"
+#include "db/write_batch_internal.h"
+#include "util/coding.h"
+
+namespace lightning {
+
+namespace {
+// A commit group stops growing past this many payload bytes (unless its first
+// batch alone is larger), bounding the latency the first writer pays.
+constexpr std::size_t kMaxGroupBytes = 4u << 20;
+
+void update_max(std::atomic<std::uint64_t>& slot, std::uint64_t v) {
+  std::uint64_t cur = slot.load(std::memory_order_relaxed);
+  while (v > cur && !slot.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+}  // namespace
+
+struct DatabaseImpl::Writer {
+  explicit Writer(const WriteBatch* b) : batch(b) {}
+  const WriteBatch* batch;
+  Status status;
+  bool done = false;
+  CondVar cv;
+};
+
+DatabaseImpl::DatabaseImpl(std::string dir, const Config& config, std::shared_ptr<FileSystem> fs)
+    : dir_(std::move(dir)), config_(config), fs_(std::move(fs)), mem_(MemTable::create()) {}
+
+DatabaseImpl::~DatabaseImpl() {
+  if (sync_thread_.joinable()) {
+    {
+      MutexLock l(timer_mu_);
+      sync_thread_.request_stop();
+    }
+    timer_cv_.notify_all();
+    sync_thread_.join();
+  }
+  MutexLock l(wal_mu_);
+  if (wal_ != nullptr) {
+    if (config_.wal_sync_mode != WalSyncMode::kNoSync && !has_bg_error_.load()) {
+      (void)sync_wal_locked();  // best effort: nothing is left to report it to
+    } else {
+      (void)wal_->flush();
+    }
+    (void)wal_->close();
+  }
+}
+
+// ---------------------------------------------------------------- writes
+
+Status DatabaseImpl::put(std::string_view key, std::string_view value) {
+  WriteBatch b;
+  LIGHTNING_RETURN_IF_ERROR(b.put(key, value));
+  return commit(b);
+}
+
+Status DatabaseImpl::remove(std::string_view key) {
+  WriteBatch b;
+  LIGHTNING_RETURN_IF_ERROR(b.remove(key));
+  return commit(b);
+}
+
+Status DatabaseImpl::write(const WriteBatch& batch) { return commit(batch); }
+
+Status DatabaseImpl::batch_put(
+    std::span<const std::pair<std::string_view, std::string_view>> pairs) {
+  WriteBatch b;
+  for (const auto& [k, v] : pairs) LIGHTNING_RETURN_IF_ERROR(b.put(k, v));
+  return commit(b);
+}
+
+Status DatabaseImpl::check_writable() {
+  if (!has_bg_error_.load(std::memory_order_acquire)) return Status::ok();
+  MutexLock l(mu_);
+  return bg_error_;
+}
+
+void DatabaseImpl::record_background_error(const Status& s) {
+  MutexLock l(mu_);
+  if (bg_error_.is_ok()) {
+    bg_error_ = Status::aborted("database " + dir_ +
+                                " refuses writes after an earlier failure (reopen to recover): " +
+                                s.to_string());
+    has_bg_error_.store(true, std::memory_order_release);
+  }
+}
+
+Status DatabaseImpl::commit(const WriteBatch& batch) {
+  if (batch.empty()) return check_writable();
+  Writer self(&batch);
+  std::vector<Writer*> group;
+  SequenceNumber first_seq = 0;
+
+  mu_.lock();
+  writers_.push_back(&self);
+  while (!self.done && &self != writers_.front()) self.cv.wait(mu_);
+  if (self.done) {
+    mu_.unlock();
+    return self.status;
+  }
+  // This thread leads: take a group from the front of the queue.
+  Status status = bg_error_;
+  if (status.is_ok()) {
+    std::size_t bytes = 0;
+    for (Writer* w : writers_) {
+      std::size_t size = w->batch->byte_size();
+      if (!group.empty() &&
+          (group.size() >= config_.write_batch_size || bytes + size > kMaxGroupBytes)) {
+        break;
+      }
+      group.push_back(w);
+      bytes += size;
+    }
+  } else {
+    group.push_back(&self);
+  }
+  mu_.unlock();
+
+  SequenceNumber last_seq = last_sequence_.load(std::memory_order_relaxed);
+  if (status.is_ok()) {
+    first_seq = next_sequence_;
+    status = write_group_to_wal(group, first_seq);
+    if (status.is_ok()) {
+      // The leader is the memtable's single writer (invariant 1).
+      SequenceNumber seq = first_seq;
+      std::uint64_t puts = 0, removes = 0, bytes = 0;
+      for (Writer* w : group) {
+        auto counts = WriteBatchInternal::insert_into(*w->batch, seq, *mem_);
+        seq += w->batch->count();
+        puts += counts.puts;
+        removes += counts.removes;
+        bytes += counts.user_bytes;
+      }
+      next_sequence_ = seq;
+      last_seq = seq - 1;
+      counters_.puts.fetch_add(puts, std::memory_order_relaxed);
+      counters_.removes.fetch_add(removes, std::memory_order_relaxed);
+      counters_.user_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      counters_.writes.fetch_add(group.size(), std::memory_order_relaxed);
+      counters_.groups.fetch_add(1, std::memory_order_relaxed);
+      update_max(counters_.max_group, group.size());
+    } else {
+      record_background_error(status);
+    }
+  }
+
+  mu_.lock();
+  last_sequence_.store(last_seq, std::memory_order_release);  // invariant 2
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    Writer* w = writers_.front();
+    writers_.pop_front();
+    if (w != &self) {
+      w->status = status;
+      w->done = true;
+      w->cv.notify_one();
+    }
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  mu_.unlock();
+  return status;
+}
+
+Status DatabaseImpl::write_group_to_wal(const std::vector<Writer*>& group,
+                                        SequenceNumber first_seq) {
+  MutexLock l(wal_mu_);
+  const std::uint64_t before = wal_->bytes_flushed();
+  std::string payload;
+  SequenceNumber seq = first_seq;
+  Status s;
+  for (Writer* w : group) {
+    payload.assign(WriteBatchInternal::contents(*w->batch));
+    encode_fixed64(payload.data(), seq);  // the batch header's sequence field
+    seq += w->batch->count();
+    s = wal_->add_record(payload);
+    if (!s.is_ok()) break;
+  }
+  if (s.is_ok()) {
+    if (config_.wal_sync_mode == WalSyncMode::kSync) {
+      wal_dirty_ = true;
+      s = sync_wal_locked();
+    } else {
+      s = wal_->flush();
+      wal_dirty_ = true;
+    }
+  }
+  counters_.wal_bytes.fetch_add(wal_->bytes_flushed() - before, std::memory_order_relaxed);
+  if (s.is_ok() && wal_->size() >= config_.wal_segment_size) s = start_new_segment();
+  return s;
+}
+
+Status DatabaseImpl::sync_wal_locked() {
+  if (!wal_dirty_) return Status::ok();
+  Status s = wal_->sync();
+  counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+  if (s.is_ok()) wal_dirty_ = false;
+  return s;
+}
+
+Status DatabaseImpl::start_new_segment() {
+  if (wal_ != nullptr) {
+    // The old segment must be durable before a newer one can hold data, or a
+    // crash could keep the newer writes and lose older ones (a hole).
+    wal_dirty_ = true;
+    LIGHTNING_RETURN_IF_ERROR(sync_wal_locked());
+    LIGHTNING_RETURN_IF_ERROR(wal_->close());
+    wal_.reset();
+  }
+  const std::uint64_t number = next_segment_number_++;
+  const std::string path = wal_file_name(dir_, number);
+  auto file = fs_->new_writable_file(path, FileSystem::OpenMode::kCreateNew);
+  if (!file) return file.status();
+  wal_ = std::make_unique<wal::WalWriter>(std::move(*file), path, number);
+  // Header durable first, then the directory entry: a crash leaves either no
+  // segment or a segment with a valid header (or a short torn one, see
+  // docs/recovery.md).
+  wal_dirty_ = true;
+  LIGHTNING_RETURN_IF_ERROR(sync_wal_locked());
+  LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  counters_.wal_segments.fetch_add(1, std::memory_order_relaxed);
+  return Status::ok();
+}
+
+Status DatabaseImpl::sync() {
+  LIGHTNING_RETURN_IF_ERROR(check_writable());
+  Status s;
+  {
+    MutexLock l(wal_mu_);
+    s = sync_wal_locked();
+  }
+  if (!s.is_ok()) record_background_error(s);
+  return s;
+}
+
+void DatabaseImpl::periodic_sync_loop(std::stop_token stop) {
+  while (true) {
+    {
+      MutexLock l(timer_mu_);
+      auto deadline = std::chrono::steady_clock::now() + config_.wal_sync_interval;
+      while (!stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
+        timer_cv_.wait_until(timer_mu_, deadline);
+      }
+      if (stop.stop_requested()) return;
+    }
+    if (has_bg_error_.load(std::memory_order_acquire)) continue;
+    Status s;
+    {
+      MutexLock l(wal_mu_);
+      s = sync_wal_locked();
+    }
+    if (!s.is_ok()) record_background_error(s);
+  }
+}
+
+// ---------------------------------------------------------------- reads
+
+Result<std::optional<std::string>> DatabaseImpl::get(std::string_view key) {
+  LIGHTNING_RETURN_IF_ERROR(check_key(key));
+  counters_.gets.fetch_add(1, std::memory_order_relaxed);
+  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
+  std::string value;
+  if (mem_->get(key, snapshot, &value) == MemTable::LookupResult::kFound) {
+    return std::optional<std::string>(std::move(value));
+  }
+  return std::optional<std::string>();
+}
+
+Result<bool> DatabaseImpl::contains(std::string_view key) {
+  LIGHTNING_RETURN_IF_ERROR(check_key(key));
+  counters_.gets.fetch_add(1, std::memory_order_relaxed);
+  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
+  std::string value;
+  return mem_->get(key, snapshot, &value) == MemTable::LookupResult::kFound;
+}
+
+Result<std::vector<std::optional<std::string>>> DatabaseImpl::batch_get(
+    std::span<const std::string_view> keys) {
+  for (std::string_view k : keys) LIGHTNING_RETURN_IF_ERROR(check_key(k));
+  counters_.gets.fetch_add(keys.size(), std::memory_order_relaxed);
+  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
+  std::vector<std::optional<std::string>> out(keys.size());
+  std::string value;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (mem_->get(keys[i], snapshot, &value) == MemTable::LookupResult::kFound) out[i] = value;
+  }
+  return out;
+}
+
+std::unique_ptr<Iterator> DatabaseImpl::new_iterator(const ReadOptions& options) {
+  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
+  return new_db_iterator(mem_->new_iterator(), snapshot, options, nullptr);
+}
+
+Stats DatabaseImpl::stats() const {
+  Stats s;
+  auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  s.puts = get(counters_.puts);
+  s.removes = get(counters_.removes);
+  s.gets = get(counters_.gets);
+  s.writes = get(counters_.writes);
+  s.user_bytes_written = get(counters_.user_bytes);
+  s.wal_bytes_written = get(counters_.wal_bytes);
+  s.wal_syncs = get(counters_.wal_syncs);
+  s.wal_segments_created = get(counters_.wal_segments);
+  s.commit_groups = get(counters_.groups);
+  s.max_commit_group_size = get(counters_.max_group);
+  s.wal_records_replayed = get(counters_.records_replayed);
+  s.wal_bytes_dropped_at_recovery = get(counters_.bytes_dropped);
+  s.memtable_bytes = mem_->approximate_memory_usage();
+  s.last_sequence = last_sequence_.load(std::memory_order_acquire);
+  return s;
+}
+
+}  // namespace lightning

@@ -1,0 +1,252 @@
+// Opening a database directory and replaying its WAL (docs/recovery.md).
+#include <algorithm>
+#include <optional>
+
+#include "db/db_impl.h"
+#include "db/db_marker.h"
+#include "db/filename.h"
+#include "db/write_batch_internal.h"
+#include "wal/wal_format.h"
+#include "wal/wal_reader.h"
+
+namespace lightning {
+
+namespace {
+std::string parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// A last segment whose header is invalid and that is at most this long was
+// cut short while being created (its header is synced before any record is
+// written, so it cannot hold an acknowledged write).
+constexpr std::uint64_t kMaxTornCreationSize = 2 * wal::kSegmentHeaderSize;
+}  // namespace
+
+Result<std::unique_ptr<Database>> DatabaseImpl::open(const std::string& path, const Config& config) {
+  LIGHTNING_RETURN_IF_ERROR(config.validate());
+  if (path.empty()) return Status::invalid_argument("database path is empty");
+  std::string dir = path;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  auto fs = config.file_system != nullptr ? config.file_system : default_file_system();
+  std::unique_ptr<DatabaseImpl> db(new DatabaseImpl(dir, config, std::move(fs)));
+  LIGHTNING_RETURN_IF_ERROR(db->open_directory());
+  LIGHTNING_RETURN_IF_ERROR(db->recover());
+  if (config.wal_sync_mode == WalSyncMode::kPeriodic) {
+    db->sync_thread_ = std::jthread([raw = db.get()](std::stop_token st) { raw->periodic_sync_loop(st); });
+  }
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+Status DatabaseImpl::open_directory() {
+  auto listing = fs_->list_dir(dir_);
+  if (!listing) {
+    if (!listing.status().is_not_found()) {
+      return listing.status().with_context("cannot open database directory " + dir_);
+    }
+    if (!config_.create_if_missing) {
+      return Status::invalid_argument("database " + dir_ + " does not exist and create_if_missing is false");
+    }
+    LIGHTNING_RETURN_IF_ERROR(fs_->create_dir(dir_));
+    LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(parent_dir(dir_)));
+  }
+  auto lock = fs_->lock_file(lock_file_name(dir_));
+  if (!lock) return lock.status().with_context("cannot open database " + dir_);
+  lock_ = std::move(*lock);
+
+  listing = fs_->list_dir(dir_);
+  if (!listing) return listing.status();
+  bool has_marker = false, has_wal = false, has_foreign = false;
+  std::uint64_t number = 0;
+  for (const auto& name : *listing) {
+    switch (parse_file_name(name, &number)) {
+      case FileType::kMarker: has_marker = true; break;
+      case FileType::kWalSegment: has_wal = true; break;
+      case FileType::kLock:
+      case FileType::kTempMarker:
+      case FileType::kCorruptWal: break;
+      case FileType::kUnknown: has_foreign = true; break;
+    }
+  }
+  if (has_marker) {
+    if (config_.error_if_exists) {
+      return Status::invalid_argument("database " + dir_ + " already exists and error_if_exists is set");
+    }
+    return check_marker(*fs_, dir_);
+  }
+  if (has_wal) {
+    return Status::corruption(dir_ + " holds WAL segments but its LIGHTNING marker file is missing");
+  }
+  if (has_foreign) {
+    return Status::invalid_argument(dir_ + " is not a Lightning DB (no LIGHTNING marker file) and is not "
+                                           "empty; refusing to create a database among other files");
+  }
+  if (!config_.create_if_missing) {
+    return Status::invalid_argument(dir_ + " is not a Lightning DB (no LIGHTNING marker file) and "
+                                           "create_if_missing is false");
+  }
+  if (auto e = fs_->exists(temp_marker_file_name(dir_)); e && *e) {
+    LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(temp_marker_file_name(dir_)));
+  }
+  return write_marker(*fs_, dir_);
+}
+
+Status DatabaseImpl::recover() {
+  auto listing = fs_->list_dir(dir_);
+  if (!listing) return listing.status();
+  std::vector<std::uint64_t> segments;
+  std::uint64_t number = 0, max_number = 0;
+  for (const auto& name : *listing) {
+    FileType type = parse_file_name(name, &number);
+    if (type == FileType::kWalSegment) segments.push_back(number);
+    if (type == FileType::kWalSegment || type == FileType::kCorruptWal) {
+      max_number = std::max(max_number, number);
+    }
+  }
+  std::sort(segments.begin(), segments.end());
+  LIGHTNING_RETURN_IF_ERROR(replay_segments(segments));
+
+  MutexLock l(wal_mu_);
+  next_segment_number_ = max_number + 1;
+  return start_new_segment();
+}
+
+Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments) {
+  struct Damage {
+    std::size_t index;
+    std::uint64_t good_end;
+    Status status;
+  };
+  // A torn tail seen in segment `index`: harmless if no later segment holds a
+  // record, damage in the middle otherwise.
+  std::optional<Damage> torn;
+  SequenceNumber last = 0;
+  WriteBatch batch;
+  std::string record;
+
+  auto damaged = [&](const Damage& d) -> Status {
+    if (config_.paranoid_checks) return d.status;
+    return set_aside_damaged(segments, d.index, d.good_end);
+  };
+
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string path = wal_file_name(dir_, segments[i]);
+    auto file = fs_->open_readable(path);
+    if (!file) return file.status();
+    auto size = (*file)->size();
+    if (!size) return size.status();
+    wal::WalReader reader(**file, path);
+    if (Status hs = reader.read_header(segments[i]); !hs.is_ok()) {
+      if (i + 1 == segments.size() && *size <= kMaxTornCreationSize) {
+        counters_.bytes_dropped.fetch_add(*size, std::memory_order_relaxed);
+        file->reset();
+        LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(path));
+        LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+        break;
+      }
+      Damage d{i, 0, hs};
+      if (torn) d = *torn;
+      return damaged(d);
+    }
+    bool segment_done = false;
+    while (!segment_done) {
+      switch (reader.next(&record)) {
+        case wal::WalReader::Outcome::kRecord: {
+          if (torn) {
+            torn->status = Status::corruption(
+                wal_file_name(dir_, segments[torn->index]) + ": damaged record at offset " +
+                std::to_string(torn->good_end) + " is followed by intact records in " + path);
+            return damaged(*torn);
+          }
+          Status s = WriteBatchInternal::set_contents(batch, record);
+          SequenceNumber seq = s.is_ok() ? WriteBatchInternal::sequence(batch) : 0;
+          if (s.is_ok() && (seq <= last || seq > kMaxSequenceNumber - batch.count())) {
+            s = Status::corruption("sequence number " + std::to_string(seq) + " does not follow " +
+                                   std::to_string(last));
+          }
+          if (!s.is_ok()) {
+            return damaged({i, reader.record_offset(),
+                            s.with_context(path + ": record at offset " +
+                                           std::to_string(reader.record_offset()))});
+          }
+          WriteBatchInternal::insert_into(batch, seq, *mem_);
+          last = seq + batch.count() - 1;
+          counters_.records_replayed.fetch_add(1, std::memory_order_relaxed);
+          break;
+        }
+        case wal::WalReader::Outcome::kEnd:
+          segment_done = true;
+          break;
+        case wal::WalReader::Outcome::kTornTail:
+          if (!torn) torn = Damage{i, reader.good_end(), Status::ok()};
+          segment_done = true;
+          break;
+        case wal::WalReader::Outcome::kCorruption:
+          if (!reader.status().is_corruption()) return reader.status();  // I/O error
+          return damaged({i, reader.good_end(), reader.status()});
+      }
+    }
+    if (torn && torn->index == i) {
+      counters_.bytes_dropped.fetch_add(*size - torn->good_end, std::memory_order_relaxed);
+    }
+  }
+  if (torn) LIGHTNING_RETURN_IF_ERROR(truncate_segment(segments[torn->index], torn->good_end));
+  next_sequence_ = last + 1;
+  last_sequence_.store(last, std::memory_order_release);
+  return Status::ok();
+}
+
+Status DatabaseImpl::truncate_segment(std::uint64_t number, std::uint64_t good_end) {
+  const std::string path = wal_file_name(dir_, number);
+  LIGHTNING_RETURN_IF_ERROR(fs_->truncate_file(path, good_end));
+  auto file = fs_->new_writable_file(path, FileSystem::OpenMode::kAppendExisting);
+  if (!file) return file.status();
+  LIGHTNING_RETURN_IF_ERROR((*file)->sync());
+  return (*file)->close();
+}
+
+Status DatabaseImpl::set_aside_damaged(const std::vector<std::uint64_t>& segments,
+                                       std::size_t damaged_index, std::uint64_t good_end) {
+  // Keep a copy of the damaged segment for forensics, cut the segment back to
+  // its intact prefix, and move every later segment aside: recovery keeps a
+  // prefix of the history, never a history with a hole.
+  const std::uint64_t number = segments[damaged_index];
+  const std::string path = wal_file_name(dir_, number);
+  {
+    auto in = fs_->open_readable(path);
+    if (!in) return in.status();
+    auto out = fs_->new_writable_file(corrupt_wal_file_name(dir_, number),
+                                      FileSystem::OpenMode::kCreateOrTruncate);
+    if (!out) return out.status();
+    std::vector<std::byte> buf(1 << 20);
+    std::uint64_t offset = 0, size = 0;
+    while (true) {
+      auto n = (*in)->read_at(offset, buf);
+      if (!n) return n.status();
+      if (*n == 0) break;
+      LIGHTNING_RETURN_IF_ERROR((*out)->append(std::span(buf.data(), *n)));
+      offset += *n;
+    }
+    size = offset;
+    LIGHTNING_RETURN_IF_ERROR((*out)->sync());
+    LIGHTNING_RETURN_IF_ERROR((*out)->close());
+    counters_.bytes_dropped.fetch_add(size > good_end ? size - good_end : 0, std::memory_order_relaxed);
+  }
+  if (good_end < wal::kSegmentHeaderSize) {
+    LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(path));
+  } else {
+    LIGHTNING_RETURN_IF_ERROR(truncate_segment(number, good_end));
+  }
+  for (std::size_t j = damaged_index + 1; j < segments.size(); ++j) {
+    const std::string later = wal_file_name(dir_, segments[j]);
+    if (auto sz = fs_->open_readable(later); sz) {
+      if (auto n = (*sz)->size(); n) counters_.bytes_dropped.fetch_add(*n, std::memory_order_relaxed);
+    }
+    LIGHTNING_RETURN_IF_ERROR(fs_->rename_file(later, corrupt_wal_file_name(dir_, segments[j])));
+  }
+  return fs_->sync_dir(dir_);
+}
+
+}  // namespace lightning

@@ -1,0 +1,235 @@
+// Conformance tests every FileSystem implementation must pass: the contract
+// of include/lightning/file_system.h, checked once and instantiated by each
+// implementation's *_test.cc with INSTANTIATE_TEST_SUITE_P.
+// Include from exactly one test source per executable.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "env/file_system_test_util.h"
+#include "lightning/file_system.h"
+#include "testutil/testutil.h"
+
+namespace lightning::testing {
+
+struct FileSystemFactory {
+  std::string name;
+  std::function<std::shared_ptr<FileSystem>()> make;
+  bool on_disk = false;  // true: work under a real TempDir; false: under "/db"
+};
+
+inline std::string fs_factory_name(const ::testing::TestParamInfo<FileSystemFactory>& info) {
+  return info.param.name;
+}
+
+class FileSystemConformance : public ::testing::TestWithParam<FileSystemFactory> {
+ protected:
+  void SetUp() override {
+    fs_ = GetParam().make();
+    root_ = GetParam().on_disk ? tmp_.path() : "/db";
+    ASSERT_TRUE(fs_->create_dir(root_).is_ok());
+  }
+  std::string path(const std::string& name) const { return root_ + "/" + name; }
+
+  TempDir tmp_;
+  std::shared_ptr<FileSystem> fs_;
+  std::string root_;
+};
+
+TEST_P(FileSystemConformance, CreateAppendReadBack) {
+  auto w = fs_->new_writable_file(path("f"), FileSystem::OpenMode::kCreateOrTruncate);
+  ASSERT_TRUE(w.has_value()) << w.status().to_string();
+  EXPECT_EQ((*w)->size(), 0u);
+  ASSERT_TRUE((*w)->append(as_bytes("hello")).is_ok());
+  ASSERT_TRUE((*w)->append(as_bytes("")).is_ok());
+  ASSERT_TRUE((*w)->append(as_bytes(" world")).is_ok());
+  EXPECT_EQ((*w)->size(), 11u);
+  ASSERT_TRUE((*w)->sync().is_ok());
+  ASSERT_TRUE((*w)->close().is_ok());
+  EXPECT_FALSE((*w)->append(as_bytes("x")).is_ok()) << "append after close must fail";
+
+  auto r = fs_->open_readable(path("f"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*(*r)->size(), 11u);
+  std::string buf(100, '\0');
+  auto out = std::as_writable_bytes(std::span<char>(buf.data(), buf.size()));
+  auto n = (*r)->read_at(6, out);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(buf.substr(0, *n), "world");
+  n = (*r)->read_at(11, out);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 0u);
+  n = (*r)->read_at(1000, out);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 0u);
+  EXPECT_EQ(read_all(*fs_, path("f")), "hello world");
+}
+
+TEST_P(FileSystemConformance, ReaderSeesLaterAppends) {
+  auto w = fs_->new_writable_file(path("f"), FileSystem::OpenMode::kCreateNew);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE((*w)->append(as_bytes("abc")).is_ok());
+  auto r = fs_->open_readable(path("f"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*(*r)->size(), 3u);
+  ASSERT_TRUE((*w)->append(as_bytes("def")).is_ok());
+  EXPECT_EQ(*(*r)->size(), 6u);
+  std::string buf(3, '\0');
+  auto n = (*r)->read_at(3, std::as_writable_bytes(std::span<char>(buf.data(), buf.size())));
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(buf, "def");
+}
+
+TEST_P(FileSystemConformance, CreateNewFailsWhenFileExists) {
+  write_file(*fs_, path("f"), "old");
+  auto w = fs_->new_writable_file(path("f"), FileSystem::OpenMode::kCreateNew);
+  ASSERT_FALSE(w.has_value());
+  EXPECT_TRUE(w.status().is_io_error()) << w.status().to_string();
+  EXPECT_NE(w.status().message().find(path("f")), std::string::npos) << w.status().to_string();
+  EXPECT_EQ(read_all(*fs_, path("f")), "old");
+}
+
+TEST_P(FileSystemConformance, AppendExistingKeepsContents) {
+  auto missing = fs_->new_writable_file(path("nope"), FileSystem::OpenMode::kAppendExisting);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_TRUE(missing.status().is_not_found()) << missing.status().to_string();
+  EXPECT_NE(missing.status().message().find(path("nope")), std::string::npos);
+  EXPECT_FALSE(*fs_->exists(path("nope")));
+
+  write_file(*fs_, path("f"), "abc");
+  auto w = fs_->new_writable_file(path("f"), FileSystem::OpenMode::kAppendExisting);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ((*w)->size(), 3u);
+  ASSERT_TRUE((*w)->append(as_bytes("de")).is_ok());
+  EXPECT_EQ((*w)->size(), 5u);
+  ASSERT_TRUE((*w)->close().is_ok());
+  EXPECT_EQ(read_all(*fs_, path("f")), "abcde");
+}
+
+TEST_P(FileSystemConformance, CreateOrTruncateEmptiesFile) {
+  write_file(*fs_, path("f"), "long contents");
+  write_file(*fs_, path("f"), "new");
+  EXPECT_EQ(read_all(*fs_, path("f")), "new");
+}
+
+TEST_P(FileSystemConformance, OpenReadableMissingIsNotFoundNamingPath) {
+  auto r = fs_->open_readable(path("missing"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.status().is_not_found()) << r.status().to_string();
+  EXPECT_NE(r.status().message().find(path("missing")), std::string::npos);
+}
+
+TEST_P(FileSystemConformance, ListDirAndExists) {
+  write_file(*fs_, path("a"), "1");
+  write_file(*fs_, path("b"), "2");
+  ASSERT_TRUE(fs_->create_dir(path("sub")).is_ok());
+  ASSERT_TRUE(fs_->create_dir(path("sub")).is_ok()) << "create_dir is ok when it exists";
+  write_file(*fs_, path("sub/c"), "3");
+  auto names = fs_->list_dir(root_);
+  ASSERT_TRUE(names.has_value());
+  EXPECT_EQ(sorted(*names), (std::vector<std::string>{"a", "b", "sub"}));
+  auto sub = fs_->list_dir(path("sub"));
+  ASSERT_TRUE(sub.has_value());
+  EXPECT_EQ(*sub, std::vector<std::string>{"c"});
+  EXPECT_TRUE(*fs_->exists(path("a")));
+  EXPECT_TRUE(*fs_->exists(path("sub")));
+  EXPECT_FALSE(*fs_->exists(path("zzz")));
+  EXPECT_FALSE(*fs_->exists(path("zzz/a")));
+
+  auto missing = fs_->list_dir(path("zzz"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_TRUE(missing.status().is_not_found()) << missing.status().to_string();
+  EXPECT_NE(missing.status().message().find(path("zzz")), std::string::npos);
+}
+
+TEST_P(FileSystemConformance, CreateDirRejectsFileAndMissingParent) {
+  write_file(*fs_, path("f"), "x");
+  Status s = fs_->create_dir(path("f"));
+  EXPECT_TRUE(s.is_io_error()) << s.to_string();
+  s = fs_->create_dir(path("no/such"));
+  EXPECT_TRUE(s.is_not_found()) << s.to_string();
+  auto w = fs_->new_writable_file(path("no/f"), FileSystem::OpenMode::kCreateOrTruncate);
+  ASSERT_FALSE(w.has_value());
+  EXPECT_TRUE(w.status().is_not_found()) << w.status().to_string();
+}
+
+TEST_P(FileSystemConformance, RenameReplacesTarget) {
+  write_file(*fs_, path("from"), "new");
+  write_file(*fs_, path("to"), "old");
+  ASSERT_TRUE(fs_->rename_file(path("from"), path("to")).is_ok());
+  EXPECT_FALSE(*fs_->exists(path("from")));
+  EXPECT_EQ(read_all(*fs_, path("to")), "new");
+
+  ASSERT_TRUE(fs_->create_dir(path("sub")).is_ok());
+  ASSERT_TRUE(fs_->rename_file(path("to"), path("sub/moved")).is_ok());
+  EXPECT_EQ(read_all(*fs_, path("sub/moved")), "new");
+
+  Status s = fs_->rename_file(path("missing"), path("x"));
+  EXPECT_TRUE(s.is_not_found()) << s.to_string();
+  EXPECT_NE(s.message().find(path("missing")), std::string::npos);
+}
+
+TEST_P(FileSystemConformance, RemoveFile) {
+  write_file(*fs_, path("f"), "x");
+  ASSERT_TRUE(fs_->remove_file(path("f")).is_ok());
+  EXPECT_FALSE(*fs_->exists(path("f")));
+  Status s = fs_->remove_file(path("f"));
+  EXPECT_TRUE(s.is_not_found()) << s.to_string();
+  EXPECT_NE(s.message().find(path("f")), std::string::npos);
+}
+
+TEST_P(FileSystemConformance, OpenReaderSurvivesRemove) {
+  write_file(*fs_, path("f"), "still here");
+  auto r = fs_->open_readable(path("f"));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(fs_->remove_file(path("f")).is_ok());
+  std::string buf(10, '\0');
+  auto n = (*r)->read_at(0, std::as_writable_bytes(std::span<char>(buf.data(), buf.size())));
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(buf.substr(0, *n), "still here");
+}
+
+TEST_P(FileSystemConformance, TruncateShrinksAndGrows) {
+  write_file(*fs_, path("f"), "abcdef");
+  ASSERT_TRUE(fs_->truncate_file(path("f"), 2).is_ok());
+  EXPECT_EQ(read_all(*fs_, path("f")), "ab");
+  ASSERT_TRUE(fs_->truncate_file(path("f"), 4).is_ok());
+  EXPECT_EQ(read_all(*fs_, path("f")), std::string("ab\0\0", 4));
+  Status s = fs_->truncate_file(path("missing"), 0);
+  EXPECT_TRUE(s.is_not_found()) << s.to_string();
+  EXPECT_NE(s.message().find(path("missing")), std::string::npos);
+}
+
+TEST_P(FileSystemConformance, SyncDir) {
+  write_file(*fs_, path("f"), "x");
+  EXPECT_TRUE(fs_->sync_dir(root_).is_ok());
+  Status s = fs_->sync_dir(path("missing"));
+  EXPECT_TRUE(s.is_not_found()) << s.to_string();
+  EXPECT_NE(s.message().find(path("missing")), std::string::npos);
+}
+
+TEST_P(FileSystemConformance, LockIsExclusiveUntilReleased) {
+  auto first = fs_->lock_file(path("LOCK"));
+  ASSERT_TRUE(first.has_value()) << first.status().to_string();
+  EXPECT_TRUE(*fs_->exists(path("LOCK"))) << "lock_file creates the file";
+  auto second = fs_->lock_file(path("LOCK"));
+  ASSERT_FALSE(second.has_value());
+  EXPECT_TRUE(second.status().is_busy()) << second.status().to_string();
+  EXPECT_NE(second.status().message().find(path("LOCK")), std::string::npos);
+  EXPECT_NE(second.status().message().find("locked"), std::string::npos);
+
+  auto other = fs_->lock_file(path("OTHER"));
+  EXPECT_TRUE(other.has_value()) << "locks on different paths are independent";
+
+  first->reset();
+  auto again = fs_->lock_file(path("LOCK"));
+  EXPECT_TRUE(again.has_value()) << again.status().to_string();
+}
+
+}  // namespace lightning::testing
