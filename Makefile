@@ -36,7 +36,7 @@ build: release
 
 run: release
 	./build/release/basic_usage
-	./build/release/lightning_commit_bench --quick
+	./build/release/bench/lightning_commit_bench --quick
 
 asan: deps
 	cmake --preset asan
@@ -51,7 +51,7 @@ test: asan tsan
 	ctest --preset tsan
 
 bench: release
-	./build/release/lightning_commit_bench
+	./build/release/bench/lightning_commit_bench
 
 PREFIX ?= /usr/local
 install: release

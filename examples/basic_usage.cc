@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   if (!users.status()) return fail(users.status());
 
   // Reverse iteration with an explicit iterator.
-  std::cout << "all keys, newest-last order reversed:\n";
+  std::cout << "all keys in reverse order:\n";
   auto it = db->new_iterator();
   for (it->last(); it->valid(); it->prev()) std::cout << "  " << it->key() << '\n';
   if (!it->status()) return fail(it->status());

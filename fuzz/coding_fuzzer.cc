@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (!ok) {
       check(in.data() == before.data() && in.size() == before.size());  // input unchanged
-      if (!in.empty()) in.remove_prefix(1);  // skip a byte and go on
+      if (!in.empty()) in.remove_prefix(1);                             // skip a byte and go on
       continue;
     }
     const std::size_t consumed = before.size() - in.size();

@@ -57,7 +57,7 @@ struct Op {
   std::vector<std::pair<std::string, std::optional<std::string>>> entries;  // nullopt = remove
 };
 
-void apply(Model& m, const Op& op) {
+void apply_op(Model& m, const Op& op) {
   for (const auto& [k, v] : op.entries) {
     if (v) {
       m[k] = *v;
@@ -179,7 +179,7 @@ TEST(CrashFaultFs, SyncModeKeepsExactlyTheAcknowledgedWrites) {
       for (int i = 0; i < n; ++i) {
         Op op = random_op(rng);
         ASSERT_TRUE(submit(*db, op, rng).is_ok()) << "op " << i;
-        apply(model, op);
+        apply_op(model, op);
       }
       std::optional<Op> in_flight;
       if (rng() % 3 == 0) {
@@ -197,7 +197,7 @@ TEST(CrashFaultFs, SyncModeKeepsExactlyTheAcknowledgedWrites) {
       Model got = read_all(*db);
       if (in_flight) {
         Model with = model;
-        apply(with, *in_flight);
+        apply_op(with, *in_flight);
         ASSERT_TRUE(got == model || got == with)
             << "without the failed write: " << diff(got, model) << "; with it: " << diff(got, with);
         model = got;
@@ -246,10 +246,10 @@ void run_prefix_test(WalSyncMode sync_mode, std::uint64_t seed) {
       ASSERT_NE(db, nullptr);
       const Model got = read_all(*db);
       Model prefix = model;
-      for (int i = 0; i < before_sync; ++i) apply(prefix, ops[i]);
+      for (int i = 0; i < before_sync; ++i) apply_op(prefix, ops[i]);
       int matched = -1;
       for (int p = before_sync; p <= before_sync + after_sync; ++p) {
-        if (p > before_sync) apply(prefix, ops[p - 1]);
+        if (p > before_sync) apply_op(prefix, ops[p - 1]);
         if (got == prefix) {
           matched = p;
           break;
@@ -260,7 +260,7 @@ void run_prefix_test(WalSyncMode sync_mode, std::uint64_t seed) {
                             << " synced ones; vs synced prefix: "
                             << [&] {
                                  Model m = model;
-                                 for (int i = 0; i < before_sync; ++i) apply(m, ops[i]);
+                                 for (int i = 0; i < before_sync; ++i) apply_op(m, ops[i]);
                                  return diff(got, m);
                                }();
       model = got;
@@ -303,11 +303,16 @@ TEST(CrashFaultFs, SyncModeConcurrentWritersKeepAcknowledgedPrefix) {
     auto db = open_db(fs, config);
     ASSERT_NE(db, nullptr);
     std::atomic<std::uint64_t> total_acked{0};
+    std::atomic<int> running{kThreads};
     std::atomic<bool> stop{false};
     std::vector<std::int64_t> last_acked(kThreads, -1), attempted(kThreads, -1);
     std::vector<std::jthread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
+        struct Done {
+          std::atomic<int>& n;
+          ~Done() { n.fetch_sub(1); }
+        } done{running};
         const std::uint64_t step = t % 2 == 1 ? kBatchKeys : 1;
         for (std::uint64_t i = 0; !stop.load() && i < 100000; i += step) {
           attempted[t] = static_cast<std::int64_t>(i + step - 1);
@@ -326,7 +331,8 @@ TEST(CrashFaultFs, SyncModeConcurrentWritersKeepAcknowledgedPrefix) {
       });
     }
     const std::uint64_t crash_after = 20 + rng() % 400;
-    while (total_acked.load() < crash_after) std::this_thread::yield();
+    while (total_acked.load() < crash_after && running.load() > 0) std::this_thread::yield();
+    ASSERT_EQ(running.load(), kThreads) << "a writer failed before the crash";
     const FaultFs::DropMode mode = kDropModes[iter % 3];
     SCOPED_TRACE(mode_name(mode));
     fs->drop_unsynced(mode, rng());
@@ -366,6 +372,7 @@ TEST(CrashFaultFs, BatchesAreAtomicAcrossCrashes) {
   std::mt19937_64 rng(seed);
   constexpr int kShared = 40;
   auto shared_key = [](int j) { return "shared" + std::to_string(j); };
+  auto marker = [](int b) { return "marker" + std::to_string(b); };
   for (int iter = 0; iter < 45; ++iter) {
     SCOPED_TRACE("iteration " + std::to_string(iter));
     auto fs = std::make_shared<FaultFs>();
@@ -400,9 +407,9 @@ TEST(CrashFaultFs, BatchesAreAtomicAcrossCrashes) {
       }
       for (const auto& [k, v] : contents[b]) ASSERT_TRUE(batch.put(k, v).is_ok());
       for (int j = 0; j < kShared; ++j) ASSERT_TRUE(batch.put(shared_key(j), tag).is_ok());
-      if (b > 0) ASSERT_TRUE(batch.remove("b" + std::to_string(b - 1) + "-removed").is_ok());
-      ASSERT_TRUE(batch.put(tag + "-removed", "x").is_ok());
-      contents[b][tag + "-removed"] = "x";
+      // Each batch drops the previous batch's marker key and adds its own.
+      if (b > 0) ASSERT_TRUE(batch.remove(marker(b - 1)).is_ok());
+      ASSERT_TRUE(batch.put(marker(b), "x").is_ok());
       if (sync_mode && b == batches - 1) {
         fs->fail_after(FaultFs::Op::kSync, 1, FaultFs::Error::kEIO);
         ASSERT_FALSE(db->write(batch).is_ok());
@@ -428,20 +435,22 @@ TEST(CrashFaultFs, BatchesAreAtomicAcrossCrashes) {
           ASSERT_EQ(it->second, v) << k;
         }
       }
-      const bool removed_by_next = b + 1 < present + 1 && got.count("b" + std::to_string(b) + "-removed") == 0;
-      const std::size_t want_all = contents[b].size() - (removed_by_next ? 1 : 0);
-      if (found > 0 && (found == contents[b].size() || found == want_all)) {
-        ASSERT_EQ(present, b) << "batch " << b << " is present after an absent batch (a hole)";
-        present = b + 1;
-      } else {
-        ASSERT_EQ(found, 0u) << "torn batch: " << found << " of " << contents[b].size() << " keys present";
-      }
+      if (found == 0) continue;
+      ASSERT_EQ(found, contents[b].size()) << "torn batch";
+      ASSERT_EQ(present, b) << "batch " << b << " is present after an absent batch (a hole)";
+      present = b + 1;
     }
     ASSERT_GE(present, synced_batches) << "a synced batch is missing";
-    // The marker key of batch b is removed by batch b+1.
-    for (int b = 0; b + 1 < present; ++b) {
-      EXPECT_FALSE(got.contains("b" + std::to_string(b) + "-removed")) << "batch " << b + 1 << " half applied";
+    for (int b = 0; b < batches; ++b) {
+      EXPECT_EQ(got.contains(marker(b)), b == present - 1) << "marker of batch " << b;
     }
+    EXPECT_EQ(got.size(), static_cast<std::size_t>(kShared) + (present > 0 ? 1 : 0) +
+                              [&] {
+                                std::size_t n = 0;
+                                for (int b = 0; b < present; ++b) n += contents[b].size();
+                                return n;
+                              }())
+        << "unexpected keys";
     const std::string want_tag = present == 0 ? "init" : "b" + std::to_string(present - 1);
     for (int j = 0; j < kShared; ++j) ASSERT_EQ(got[shared_key(j)], want_tag) << shared_key(j);
   }
@@ -476,12 +485,12 @@ void expect_refuses_writes(Database& db, const Model& acked, const std::string& 
   }
 }
 
-// Writes acknowledged puts "k<i>" until one fails; returns the index of the
-// failed one (or -1). `acked` receives the acknowledged ones.
-int put_until_failure(Database& db, Model& acked, int limit, std::size_t value_size,
-                      Status* failure) {
+// Writes acknowledged puts "<prefix><i>" until one fails; returns the index
+// of the failed one (or -1). `acked` receives the acknowledged ones.
+int put_until_failure(Database& db, const std::string& prefix, Model& acked, int limit,
+                      std::size_t value_size, Status* failure) {
   for (int i = 0; i < limit; ++i) {
-    const std::string k = "k" + std::to_string(i);
+    const std::string k = prefix + std::to_string(i);
     const std::string v = std::string(value_size, static_cast<char>('a' + i % 26)) + std::to_string(i);
     Status s = db.put(k, v);
     if (!s.is_ok()) {
@@ -494,9 +503,10 @@ int put_until_failure(Database& db, Model& acked, int limit, std::size_t value_s
 }
 
 // After the failure: reopen (optionally after a power loss) and check that the
-// acknowledged writes are there and the failed one at most additionally.
+// acknowledged writes are there, plus at most the failed one when it may
+// survive (its bytes were appended, only the fsync failed).
 void reopen_and_check(const std::shared_ptr<FaultFs>& fs, std::unique_ptr<Database>& db,
-                      const Config& config, const Model& acked, int failed_index,
+                      const Config& config, const Model& acked, const std::string& failed_key,
                       std::optional<FaultFs::DropMode> power_loss, std::uint64_t seed,
                       bool failed_may_survive) {
   if (power_loss) fs->drop_unsynced(*power_loss, seed);
@@ -505,11 +515,16 @@ void reopen_and_check(const std::shared_ptr<FaultFs>& fs, std::unique_ptr<Databa
   db = open_db(fs, config);
   ASSERT_NE(db, nullptr);
   Model got = read_all(*db);
-  const std::string failed_key = "k" + std::to_string(failed_index);
   if (failed_may_survive) got.erase(failed_key);
   EXPECT_EQ(diff(got, acked), "equal");
-  // The database accepts writes again.
+  // The database accepts writes again, and keeps them.
   ASSERT_TRUE(db->put("after-reopen", "1").is_ok());
+  ASSERT_TRUE(db->sync().is_ok());
+  got = read_all(*db);
+  if (failed_may_survive) got.erase(failed_key);
+  Model want = acked;
+  want["after-reopen"] = "1";
+  EXPECT_EQ(diff(got, want), "equal");
 }
 
 TEST(CrashFaultFs, FailedSyncAbortsLaterWritesAndKeepsAcknowledged) {
@@ -524,20 +539,20 @@ TEST(CrashFaultFs, FailedSyncAbortsLaterWritesAndKeepsAcknowledged) {
       ASSERT_NE(db, nullptr);
       Model acked;
       Status failure;
-      ASSERT_EQ(put_until_failure(*db, acked, 20, 100, &failure), -1);
-      // Each put is one commit group with one fsync.
+      ASSERT_EQ(put_until_failure(*db, "a", acked, 20, 100, &failure), -1);
+      // Each put is one commit group with exactly one fsync.
       fs->fail_after(FaultFs::Op::kSync, n, FaultFs::Error::kEIO, /*sticky=*/drop % 2 == 0);
-      Model more;
-      const int failed = put_until_failure(*db, more, 50, 100, &failure);
-      ASSERT_EQ(failed, 20 + n - 1 - 20 + 0 + (n - 1) * 0) << "the n-th write after arming must fail";
-      acked.insert(more.begin(), more.end());
-      EXPECT_FALSE(failure.is_ok());
+      const int failed = put_until_failure(*db, "k", acked, 50, 100, &failure);
+      ASSERT_EQ(failed, n - 1) << "the n-th write after arming must fail";
       EXPECT_NE(failure.to_string().find("injected EIO"), std::string::npos) << failure.to_string();
+      const std::string failed_key = "k" + std::to_string(failed);
+      auto visible = db->get(failed_key);
+      ASSERT_TRUE(visible.has_value());
+      EXPECT_FALSE(visible->has_value()) << "a failed write is visible to reads";
       expect_refuses_writes(*db, acked, "injected EIO");
-      EXPECT_FALSE(db->get("k" + std::to_string(failed))->has_value()) << "a failed write is visible";
       std::optional<FaultFs::DropMode> loss;
       if (drop > 0) loss = kDropModes[drop - 1];
-      reopen_and_check(fs, db, config, acked, failed, loss, rng(), /*failed_may_survive=*/true);
+      reopen_and_check(fs, db, config, acked, failed_key, loss, rng(), /*failed_may_survive=*/true);
     }
   }
 }
@@ -545,45 +560,219 @@ TEST(CrashFaultFs, FailedSyncAbortsLaterWritesAndKeepsAcknowledged) {
 TEST(CrashFaultFs, FailedAppendAbortsLaterWritesAndKeepsAcknowledged) {
   const std::uint64_t seed = testing::test_seed();
   std::mt19937_64 rng(seed);
-  int round = 0;
-  for (bool torn : {false, true}) {
-    for (bool sticky : {false, true}) {
-      for (int n : {1, 2, 7}) {
-        for (int drop = 0; drop < 4; ++drop, ++round) {
-          SCOPED_TRACE("torn " + std::to_string(torn) + " sticky " + std::to_string(sticky) +
-                       " n " + std::to_string(n) + " drop " + std::to_string(drop));
-          auto fs = std::make_shared<FaultFs>();
-          Config config;
-          config.wal_sync_mode = round % 3 == 0 ? WalSyncMode::kNoSync : WalSyncMode::kSync;
-          auto db = open_db(fs, config);
-          ASSERT_NE(db, nullptr);
-          Model acked;
-          Status failure;
-          ASSERT_EQ(put_until_failure(*db, acked, 10, 3000, &failure), -1);
-          ASSERT_TRUE(db->sync().is_ok());
-          fs->fail_after(FaultFs::Op::kWrite, n, FaultFs::Error::kENOSPC, sticky, torn);
-          Model more;
-          const int failed = put_until_failure(*db, more, 50, 3000, &failure);
-          ASSERT_EQ(failed, n - 1) << "each put is one append; the n-th must fail";
-          EXPECT_NE(failure.to_string().find("injected ENOSPC"), std::string::npos) << failure.to_string();
-          // Keys of the second phase are k0.. again; the model is acked + more.
-          for (const auto& [k, v] : more) acked[k] = v;
-          expect_refuses_writes(*db, acked, "injected ENOSPC");
-          std::optional<FaultFs::DropMode> loss;
-          if (drop > 0) loss = kDropModes[drop - 1];
-          // A failed append stores at most a strict prefix of its record, so
-          // the write can never survive, with or without a power loss. In
-          // NoSync mode a power loss may also take acknowledged writes after
-          // the sync() above: only check those in Sync mode.
-          if (config.wal_sync_mode == WalSyncMode::kNoSync && loss) {
-            if (power_loss_check_nosync(fs, db, config, acked, failed, *loss, rng())) continue;
-            continue;
+  for (WalSyncMode sync_mode : {WalSyncMode::kSync, WalSyncMode::kNoSync}) {
+    for (bool torn : {false, true}) {
+      for (bool sticky : {false, true}) {
+        for (int n : {1, 2, 7}) {
+          for (int drop = 0; drop < 4; ++drop) {
+            // NoSync keeps acknowledged writes only across a process crash.
+            if (sync_mode == WalSyncMode::kNoSync && drop > 0) continue;
+            SCOPED_TRACE("sync mode " + std::to_string(static_cast<int>(sync_mode)) + " torn " +
+                         std::to_string(torn) + " sticky " + std::to_string(sticky) + " n " +
+                         std::to_string(n) + " drop " + std::to_string(drop));
+            auto fs = std::make_shared<FaultFs>();
+            Config config;
+            config.wal_sync_mode = sync_mode;
+            auto db = open_db(fs, config);
+            ASSERT_NE(db, nullptr);
+            Model acked;
+            Status failure;
+            // 3000-byte values: torn prefixes cross block boundaries.
+            ASSERT_EQ(put_until_failure(*db, "a", acked, 10, 3000, &failure), -1);
+            fs->fail_after(FaultFs::Op::kWrite, n, FaultFs::Error::kENOSPC, sticky, torn);
+            const int failed = put_until_failure(*db, "k", acked, 50, 3000, &failure);
+            ASSERT_EQ(failed, n - 1) << "each put is one append; the n-th must fail";
+            EXPECT_NE(failure.to_string().find("injected ENOSPC"), std::string::npos)
+                << failure.to_string();
+            expect_refuses_writes(*db, acked, "injected ENOSPC");
+            std::optional<FaultFs::DropMode> loss;
+            if (drop > 0) loss = kDropModes[drop - 1];
+            // A failed append stores at most a strict prefix of its record:
+            // the write cannot survive, with or without a power loss.
+            reopen_and_check(fs, db, config, acked, "k" + std::to_string(failed), loss, rng(),
+                             /*failed_may_survive=*/false);
           }
-          Model expect = acked;
-          // "k<failed>" held an older value from the first phase.
-          reopen_and_check(fs, db, config, expect, failed, loss, rng(), /*failed_may_survive=*/false);
         }
       }
+    }
+  }
+}
+
+// A segment cannot be created during rotation: the write that triggered the
+// rotation fails (its record is durable, so it may survive), later writes are
+// Aborted, and a reopen keeps everything acknowledged.
+TEST(CrashFaultFs, FailedSegmentCreationDuringRotation) {
+  const std::uint64_t seed = testing::test_seed();
+  std::mt19937_64 rng(seed);
+  for (int n = 1; n <= 3; ++n) {
+    for (int drop = 0; drop < 4; ++drop) {
+      for (bool sync : {true, false}) {
+        SCOPED_TRACE("fail create #" + std::to_string(n) + " drop " + std::to_string(drop) +
+                     " sync " + std::to_string(sync));
+        auto fs = std::make_shared<FaultFs>();
+        Config config;
+        config.wal_segment_size = 64 << 10;
+        config.wal_sync_mode = sync ? WalSyncMode::kSync : WalSyncMode::kNoSync;
+        auto db = open_db(fs, config);
+        ASSERT_NE(db, nullptr);
+        ASSERT_EQ(count_files(*fs, FileType::kWalSegment), 1u);
+        fs->fail_after(FaultFs::Op::kCreate, n, FaultFs::Error::kEIO);
+        Model acked;
+        Status failure;
+        // 2 KiB values: a rotation every ~32 writes; the n-th one fails.
+        const int failed = put_until_failure(*db, "k", acked, 1000, 2000, &failure);
+        ASSERT_GE(failed, 0) << "no rotation failed";
+        EXPECT_EQ(count_files(*fs, FileType::kWalSegment), static_cast<std::size_t>(n));
+        EXPECT_NE(failure.to_string().find("injected EIO"), std::string::npos) << failure.to_string();
+        const std::string failed_key = "k" + std::to_string(failed);
+        expect_refuses_writes(*db, acked, "injected EIO");
+        std::optional<FaultFs::DropMode> loss;
+        if (drop > 0) loss = kDropModes[drop - 1];
+        reopen_and_check(fs, db, config, acked, failed_key, loss, rng(), /*failed_may_survive=*/true);
+      }
+    }
+  }
+}
+
+// Faults while opening (marker, segment creation, torn-tail truncation,
+// header sync): the open fails cleanly or succeeds, and a later clean open
+// still has every write that was durable before.
+TEST(CrashFaultFs, FaultsDuringOpenLoseNothing) {
+  const std::uint64_t seed = testing::test_seed();
+  std::mt19937_64 rng(seed);
+  const FaultFs::Op kOps[] = {FaultFs::Op::kWrite, FaultFs::Op::kSync, FaultFs::Op::kCreate};
+  for (FaultFs::Op op : kOps) {
+    for (int n = 1; n <= 6; ++n) {
+      SCOPED_TRACE("op " + std::to_string(static_cast<int>(op)) + " n " + std::to_string(n));
+      auto fs = std::make_shared<FaultFs>();
+      Config config;
+      config.wal_sync_mode = WalSyncMode::kNoSync;
+      Model durable;
+      {
+        auto db = open_db(fs, config);
+        ASSERT_NE(db, nullptr);
+        Status failure;
+        ASSERT_EQ(put_until_failure(*db, "d", durable, 30, 500, &failure), -1);
+        ASSERT_TRUE(db->sync().is_ok());
+        Model unsynced;
+        ASSERT_EQ(put_until_failure(*db, "u", unsynced, 30, 500, &failure), -1);
+        // A torn tail for recovery to truncate.
+        crash(*fs, db, FaultFs::DropMode::kKeepTornPrefix, rng());
+      }
+      fs->fail_after(op, n, FaultFs::Error::kEIO);
+      {
+        auto db = Database::open(kDir, [&] {
+          Config c = config;
+          c.file_system = fs;
+          return c;
+        }());
+        if (db) {
+          Model got = read_all(**db);
+          for (const auto& [k, v] : durable) ASSERT_EQ(got[k], v);
+        } else {
+          EXPECT_FALSE(db.status().message().empty());
+        }
+        // The power goes out right after the (failed or not) open.
+        fs->drop_unsynced(kDropModes[rng() % 3], rng());
+      }
+      fs->clear_faults();
+      auto db = open_db(fs, config);
+      ASSERT_NE(db, nullptr);
+      Model got = read_all(*db);
+      for (const auto& [k, v] : durable) ASSERT_EQ(got[k], v) << k;
+      // What survived of the unsynced writes is a prefix u0..u<m>.
+      std::size_t m = 0;
+      while (got.contains("u" + std::to_string(m))) ++m;
+      EXPECT_EQ(got.size(), durable.size() + m) << "a hole among the unsynced writes";
+    }
+  }
+}
+
+// Periodic mode: a failed fsync (by the timer or by sync()) also aborts writes.
+TEST(CrashFaultFs, PeriodicModeFailedSyncAbortsWrites) {
+  auto fs = std::make_shared<FaultFs>();
+  Config config;
+  config.wal_sync_mode = WalSyncMode::kPeriodic;
+  config.wal_sync_interval = std::chrono::milliseconds(60000);
+  auto db = open_db(fs, config);
+  ASSERT_NE(db, nullptr);
+  Model acked;
+  Status failure;
+  ASSERT_EQ(put_until_failure(*db, "k", acked, 20, 100, &failure), -1);
+  fs->fail_after(FaultFs::Op::kSync, 1, FaultFs::Error::kEIO);
+  Status s = db->sync();
+  EXPECT_TRUE(s.is_io_error()) << s.to_string();
+  expect_refuses_writes(*db, acked, "injected EIO");
+  // Nothing was synced: after a power loss nothing of it must be required,
+  // but without one (a process crash) everything is still there.
+  reopen_and_check(fs, db, config, acked, "none", std::nullopt, 0, false);
+}
+
+// ---------------------------------------------------------------- (d) segments
+
+// Many segments: a crash keeps every write of a closed segment (rotation
+// syncs the old segment), Sync mode keeps everything, and reopening again and
+// again (each open starts a new segment) keeps all of it.
+TEST(CrashFaultFs, SegmentRotationAndRepeatedReopen) {
+  const std::uint64_t seed = testing::test_seed();
+  std::mt19937_64 rng(seed);
+  for (WalSyncMode sync_mode : {WalSyncMode::kSync, WalSyncMode::kNoSync}) {
+    SCOPED_TRACE("sync mode " + std::to_string(static_cast<int>(sync_mode)));
+    auto fs = std::make_shared<FaultFs>();
+    Config config;
+    config.wal_segment_size = 64 << 10;
+    config.wal_sync_mode = sync_mode;
+    auto db = open_db(fs, config);
+    ASSERT_NE(db, nullptr);
+    std::vector<std::pair<std::string, std::string>> writes;
+    int durable_through = -1;  // every write up to this index is durable
+    std::uint64_t segments = db->stats().wal_segments_created;
+    for (int i = 0; i < 700; ++i) {
+      char key[32];
+      std::snprintf(key, sizeof key, "key%06d", i);
+      writes.emplace_back(key, testing::random_string(rng, 500 + rng() % 1000));
+      ASSERT_TRUE(db->put(writes.back().first, writes.back().second).is_ok());
+      const std::uint64_t now = db->stats().wal_segments_created;
+      if (now != segments || sync_mode == WalSyncMode::kSync) durable_through = i;
+      segments = now;
+    }
+    EXPECT_GE(segments, 10u);
+    EXPECT_EQ(count_files(*fs, FileType::kWalSegment), segments);
+    crash(*fs, db, kDropModes[rng() % 3], rng());
+    db = open_db(fs, config);
+    ASSERT_NE(db, nullptr);
+    Model got = read_all(*db);
+    std::size_t present = 0;
+    while (present < writes.size() && got.contains(writes[present].first)) {
+      ASSERT_EQ(got[writes[present].first], writes[present].second);
+      ++present;
+    }
+    ASSERT_EQ(got.size(), present) << "a hole after write " << present;
+    ASSERT_GE(static_cast<int>(present) - 1, durable_through) << "a write of a closed segment is lost";
+    writes.resize(present);
+    EXPECT_EQ(db->stats().wal_records_replayed, present);
+
+    // Reopen several times; some closes are clean, some are crashes after a sync.
+    for (int reopen = 0; reopen < 6; ++reopen) {
+      SCOPED_TRACE("reopen " + std::to_string(reopen));
+      for (int j = 0; j < 20; ++j) {
+        char key[32];
+        std::snprintf(key, sizeof key, "re%d-%03d", reopen, j);
+        writes.emplace_back(key, testing::random_string(rng, rng() % 3000));
+        ASSERT_TRUE(db->put(writes.back().first, writes.back().second).is_ok());
+      }
+      ASSERT_TRUE(db->sync().is_ok());
+      const std::size_t before = count_files(*fs, FileType::kWalSegment);
+      if (reopen % 2 == 0) {
+        db.reset();
+      } else {
+        crash(*fs, db, kDropModes[rng() % 3], rng());
+      }
+      db = open_db(fs, config);
+      ASSERT_NE(db, nullptr);
+      EXPECT_EQ(count_files(*fs, FileType::kWalSegment), before + 1) << "each open starts a segment";
+      Model want(writes.begin(), writes.end());
+      ASSERT_EQ(diff(read_all(*db), want), "equal");
     }
   }
 }

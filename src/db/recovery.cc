@@ -139,6 +139,7 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
     if (!size) return size.status();
     wal::WalReader reader(**file, path);
     if (Status hs = reader.read_header(segments[i]); !hs.is_ok()) {
+      if (hs.is_not_supported() || hs.is_io_error()) return hs;  // never set aside
       if (i + 1 == segments.size() && *size <= kMaxTornCreationSize) {
         counters_.bytes_dropped.fetch_add(*size, std::memory_order_relaxed);
         file->reset();

@@ -39,9 +39,9 @@ struct FaultInjectionFileSystem::State final : MemCore {
       f.armed = false;
     }
     if (torn != nullptr) *torn = f.torn_write;
-    const std::string_view name =
-        f.err == Error::kEIO ? "injected EIO (Input/output error)"
-                             : "injected ENOSPC (No space left on device)";
+    const std::string_view name = f.err == Error::kEIO
+                                      ? "injected EIO (Input/output error)"
+                                      : "injected ENOSPC (No space left on device)";
     return Status::io_error(what + " " + path + ": " + std::string(name));
   }
 
@@ -131,7 +131,7 @@ struct FaultInjectionFileSystem::State final : MemCore {
 
   std::array<Fault, 3> faults_ GUARDED_BY(mu_);
   std::map<std::string, DirEntries> durable_ GUARDED_BY(mu_);  // dir -> entries at last sync_dir
-  std::mt19937_64 rng_ GUARDED_BY(mu_);                          // torn-write lengths
+  std::mt19937_64 rng_ GUARDED_BY(mu_);                        // torn-write lengths
   std::uint64_t syncs_ GUARDED_BY(mu_) = 0;
   std::uint64_t writes_ GUARDED_BY(mu_) = 0;
 };
@@ -211,9 +211,7 @@ Status FaultInjectionFileSystem::rename_file(const std::string& from, const std:
 Status FaultInjectionFileSystem::truncate_file(const std::string& path, std::uint64_t size) {
   return state_->truncate_file(path, size);
 }
-Status FaultInjectionFileSystem::sync_dir(const std::string& dir) {
-  return state_->sync_dir(dir);
-}
+Status FaultInjectionFileSystem::sync_dir(const std::string& dir) { return state_->sync_dir(dir); }
 Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::lock_file(const std::string& path) {
   return state_->lock_file(path);
 }

@@ -33,7 +33,9 @@ class FaultFsTest : public ::testing::Test {
     if (!w) return nullptr;
     EXPECT_TRUE((*w)->append(as_bytes(synced)).is_ok());
     EXPECT_TRUE((*w)->sync().is_ok());
-    if (sync_dir) EXPECT_TRUE(fs_.sync_dir("/db").is_ok());
+    if (sync_dir) {
+      EXPECT_TRUE(fs_.sync_dir("/db").is_ok());
+    }
     EXPECT_TRUE((*w)->append(as_bytes(unsynced)).is_ok());
     return std::move(*w);
   }
@@ -160,7 +162,8 @@ TEST(FaultFsDrop, TornWithGarbageKeepsSyncedBytesAndAddsGarbage) {
 }
 
 TEST(FaultFsDrop, FullySyncedFileIsUntouchedByEveryMode) {
-  for (DropMode mode : {DropMode::kDropAll, DropMode::kKeepTornPrefix, DropMode::kTornWithGarbage}) {
+  for (DropMode mode :
+       {DropMode::kDropAll, DropMode::kKeepTornPrefix, DropMode::kTornWithGarbage}) {
     EXPECT_EQ(crash_contents(mode, 3, "all synced", ""), "all synced");
   }
 }

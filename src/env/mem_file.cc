@@ -22,7 +22,10 @@ class MemWritableFile final : public WritableFile {
  public:
   MemWritableFile(std::shared_ptr<MemCore> core, std::shared_ptr<Inode> inode, std::string path,
                   std::uint64_t epoch, std::uint64_t size)
-      : core_(std::move(core)), inode_(std::move(inode)), path_(std::move(path)), epoch_(epoch),
+      : core_(std::move(core)),
+        inode_(std::move(inode)),
+        path_(std::move(path)),
+        epoch_(epoch),
         size_(size) {}
 
   Status append(std::span<const std::byte> data) override {
@@ -243,7 +246,8 @@ Status MemCore::rename_file(const std::string& from, const std::string& to) {
   MutexLock l(mu_);
   const std::string nfrom = normalize(from);
   const std::string nto = normalize(to);
-  if (dirs_.contains(nfrom)) return Status::io_error(from + ": renaming a directory is not supported");
+  if (dirs_.contains(nfrom))
+    return Status::io_error(from + ": renaming a directory is not supported");
   if (dirs_.contains(nto)) return is_a_directory(to);
   Place src = place(nfrom);
   if (src.dir == nullptr || !src.dir->files.contains(src.name)) return no_such_file(from);

@@ -44,9 +44,9 @@ namespace lightning {
 // data[0, synced) and synced <= data.size(); otherwise the durable contents
 // are *durable_override (a shrinking truncate happened since the last sync).
 struct Inode {
-  std::string data;                              // live bytes (what reads see)
-  std::uint64_t synced = 0;                      // durable prefix of data
-  std::optional<std::string> durable_override;   // durable bytes after a shrink
+  std::string data;                             // live bytes (what reads see)
+  std::uint64_t synced = 0;                     // durable prefix of data
+  std::optional<std::string> durable_override;  // durable bytes after a shrink
 
   // Shrinks or grows (with zeros) the live bytes; the durable bytes stay.
   void resize(std::uint64_t size);
@@ -112,9 +112,9 @@ class MemCore : public std::enable_shared_from_this<MemCore> {
   std::shared_ptr<Inode> find_file(const std::string& normalized) REQUIRES(mu_);
 
   Mutex mu_;
-  std::map<std::string, Dir> dirs_ GUARDED_BY(mu_);     // normalized dir path -> entries
-  std::set<std::string> locked_ GUARDED_BY(mu_);        // normalized paths of held locks
-  std::uint64_t epoch_ GUARDED_BY(mu_) = 0;             // bumped by a simulated crash
+  std::map<std::string, Dir> dirs_ GUARDED_BY(mu_);  // normalized dir path -> entries
+  std::set<std::string> locked_ GUARDED_BY(mu_);     // normalized paths of held locks
+  std::uint64_t epoch_ GUARDED_BY(mu_) = 0;          // bumped by a simulated crash
 
  private:
   // The directory holding the normalized path, and the entry name in it.

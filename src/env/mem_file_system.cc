@@ -44,6 +44,8 @@ class MemFileSystem final : public FileSystem {
 
 }  // namespace
 
-std::shared_ptr<FileSystem> new_in_memory_file_system() { return std::make_shared<MemFileSystem>(); }
+std::shared_ptr<FileSystem> new_in_memory_file_system() {
+  return std::make_shared<MemFileSystem>();
+}
 
 }  // namespace lightning

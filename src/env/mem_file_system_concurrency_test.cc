@@ -27,7 +27,9 @@ void hammer(FileSystem& fs) {
       const std::string record = "rec" + std::to_string(t) + ";";
       for (int i = 0; i < kAppends; ++i) {
         ASSERT_TRUE((*w)->append(as_bytes(record)).is_ok());
-        if (i % 50 == 0) ASSERT_TRUE((*w)->sync().is_ok());
+        if (i % 50 == 0) {
+          ASSERT_TRUE((*w)->sync().is_ok());
+        }
         std::string buf(record.size(), '\0');
         auto n = (*r)->read_at(static_cast<std::uint64_t>(i) * record.size(),
                                std::as_writable_bytes(std::span<char>(buf.data(), buf.size())));

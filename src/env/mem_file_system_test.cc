@@ -49,9 +49,8 @@ TEST(MemFileSystem, DirectoryIsNotAFile) {
   auto fs = new_in_memory_file_system();
   ASSERT_TRUE(fs->create_dir("/d").is_ok());
   EXPECT_TRUE(fs->open_readable("/d").status().is_io_error());
-  EXPECT_TRUE(fs->new_writable_file("/d", FileSystem::OpenMode::kCreateOrTruncate)
-                  .status()
-                  .is_io_error());
+  EXPECT_TRUE(
+      fs->new_writable_file("/d", FileSystem::OpenMode::kCreateOrTruncate).status().is_io_error());
   EXPECT_TRUE(fs->remove_file("/d").is_io_error());
   EXPECT_TRUE(fs->rename_file("/d", "/e").is_io_error());
 }

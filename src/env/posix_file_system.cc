@@ -34,8 +34,7 @@ Status posix_error(std::string_view op, const std::string& path, int err) {
   return Status::io_error(msg);
 }
 
-Status posix_error_at(std::string_view op, const std::string& path, std::uint64_t offset,
-                      int err) {
+Status posix_error_at(std::string_view op, const std::string& path, std::uint64_t offset, int err) {
   return posix_error(op, path + " at offset " + std::to_string(offset), err);
 }
 
@@ -115,8 +114,8 @@ class PosixReadableFile final : public ReadableFile {
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) const override {
     std::size_t done = 0;
     while (done < out.size()) {
-      const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
-                                static_cast<off_t>(offset + done));
+      const ssize_t n =
+          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return posix_error_at("pread", path_, offset + done, errno);
@@ -161,9 +160,14 @@ class PosixFileSystem final : public FileSystem {
                                                           OpenMode mode) override {
     int flags = O_WRONLY | O_APPEND;
     switch (mode) {
-      case OpenMode::kCreateOrTruncate: flags |= O_CREAT | O_TRUNC; break;
-      case OpenMode::kCreateNew: flags |= O_CREAT | O_EXCL; break;
-      case OpenMode::kAppendExisting: break;
+      case OpenMode::kCreateOrTruncate:
+        flags |= O_CREAT | O_TRUNC;
+        break;
+      case OpenMode::kCreateNew:
+        flags |= O_CREAT | O_EXCL;
+        break;
+      case OpenMode::kAppendExisting:
+        break;
     }
     const int fd = open_retrying(path, flags);
     if (fd < 0) return posix_error("open", path, errno);

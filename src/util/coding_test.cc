@@ -90,8 +90,8 @@ TEST(CodingTest, FixedTruncatedRejected) {
 TEST(CodingTest, Varint32Boundaries) {
   std::vector<std::uint32_t> values;
   for (std::uint32_t i = 0; i < 32 * 32; ++i) values.push_back((i / 32) << (i % 32));
-  for (std::uint32_t v : {0u, 127u, 128u, 16383u, 16384u, 2097151u, 2097152u, 268435455u,
-                          268435456u, 0xffffffffu}) {
+  for (std::uint32_t v :
+       {0u, 127u, 128u, 16383u, 16384u, 2097151u, 2097152u, 268435455u, 268435456u, 0xffffffffu}) {
     values.push_back(v);
   }
   std::string s;
@@ -200,8 +200,8 @@ TEST(CodingTest, Varint64OverflowRejected) {
 
 TEST(CodingTest, LengthPrefixed) {
   std::string s;
-  const std::vector<std::string> values = {"", "foo", "bar", std::string(200, 'x'),
-                                           std::string(70000, 'y'), std::string("\0z", 2)};
+  const std::vector<std::string> values = {
+      "", "foo", "bar", std::string(200, 'x'), std::string(70000, 'y'), std::string("\0z", 2)};
   for (const auto& v : values) put_length_prefixed(s, v);
   std::string_view in = s;
   for (const auto& v : values) {

@@ -57,11 +57,16 @@ bool length_in_bounds(const Parsed& p) {
 
 const char* type_name(FragmentType t) {
   switch (t) {
-    case FragmentType::kZero: return "zero";
-    case FragmentType::kFull: return "full";
-    case FragmentType::kFirst: return "first";
-    case FragmentType::kMiddle: return "middle";
-    case FragmentType::kLast: return "last";
+    case FragmentType::kZero:
+      return "zero";
+    case FragmentType::kFull:
+      return "full";
+    case FragmentType::kFirst:
+      return "first";
+    case FragmentType::kMiddle:
+      return "middle";
+    case FragmentType::kLast:
+      return "last";
   }
   return "unknown";
 }
@@ -81,7 +86,8 @@ Status WalReader::read_header(std::uint64_t expected_segment_number) {
 
   Result<std::uint64_t> size = file_.size();
   if (!size) {
-    status_ = Status::io_error(name_ + ": cannot get WAL segment size: " + size.status().to_string());
+    status_ =
+        Status::io_error(name_ + ": cannot get WAL segment size: " + size.status().to_string());
     return status_;
   }
   file_size_ = *size;
@@ -90,8 +96,8 @@ Status WalReader::read_header(std::uint64_t expected_segment_number) {
   if (file_size_ >= kSegmentHeaderSize) {
     Result<std::size_t> r = file_.read_at(0, std::as_writable_bytes(std::span<char>(h, sizeof h)));
     if (!r) {
-      status_ = Status::io_error(name_ + ": reading WAL segment header at offset 0 failed: " +
-                                 r.status().to_string());
+      status_ = Status::io_error(
+          name_ + ": reading WAL segment header at offset 0 failed: " + r.status().to_string());
       return status_;
     }
     got = *r;
@@ -117,7 +123,8 @@ Status WalReader::read_header(std::uint64_t expected_segment_number) {
     return status_;
   }
   if (version != kWalFormatVersion) {
-    status_ = Status::not_supported(where + "unsupported format version " + std::to_string(version));
+    status_ =
+        Status::not_supported(where + "unsupported format version " + std::to_string(version));
     return status_;
   }
   if (codec != kCodecNone) {
@@ -143,7 +150,8 @@ Status WalReader::load_block(std::uint64_t index, std::string* buf) const {
   }
   const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kBlockSize, file_size_ - start));
   buf->resize(n);
-  Result<std::size_t> r = file_.read_at(start, std::as_writable_bytes(std::span<char>(buf->data(), n)));
+  Result<std::size_t> r =
+      file_.read_at(start, std::as_writable_bytes(std::span<char>(buf->data(), n)));
   if (!r) return r.status();
   buf->resize(std::min(*r, n));  // a short read means the file shrank: EOF there
   return Status::ok();
@@ -303,10 +311,10 @@ WalReader::Outcome WalReader::next(std::string* record) {
     if (starts && in_record) {
       // The open record lost its end, yet an intact record follows.
       record->clear();
-      status_ = Status::corruption(name_ + ": record starting at offset " +
-                                   std::to_string(record_start) + " is cut off by a " +
-                                   type_name(f.type) + " fragment at offset " +
-                                   std::to_string(f.offset));
+      status_ =
+          Status::corruption(name_ + ": record starting at offset " + std::to_string(record_start) +
+                             " is cut off by a " + type_name(f.type) + " fragment at offset " +
+                             std::to_string(f.offset));
       return finish(Outcome::kCorruption);
     }
     if (!starts && !in_record) {

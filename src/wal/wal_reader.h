@@ -111,10 +111,10 @@ class WalReader {
   bool header_ok_ = false;
   std::optional<Outcome> final_;  // set once the reader is finished
 
-  std::string block_;               // the current block's bytes
-  std::uint64_t block_index_ = 0;   // which block block_ holds
+  std::string block_;              // the current block's bytes
+  std::uint64_t block_index_ = 0;  // which block block_ holds
   bool block_loaded_ = false;
-  std::size_t pos_in_block_ = 0;    // next unread byte of block_
+  std::size_t pos_in_block_ = 0;  // next unread byte of block_
 };
 
 }  // namespace lightning::wal

@@ -289,9 +289,8 @@ void check_truncations(const std::vector<std::string>& prefix, const std::string
     const std::string torn = w.data.substr(0, cut);
     const ReadBack rb = read_segment(torn);
     ASSERT_EQ(rb.records, prefix) << "cut " << cut;
-    const bool only_zeros =
-        std::all_of(torn.begin() + static_cast<std::ptrdiff_t>(prev_end), torn.end(),
-                    [](char c) { return c == '\0'; });
+    const bool only_zeros = std::all_of(torn.begin() + static_cast<std::ptrdiff_t>(prev_end),
+                                        torn.end(), [](char c) { return c == '\0'; });
     ASSERT_EQ(rb.outcome, only_zeros ? Outcome::kEnd : Outcome::kTornTail) << "cut " << cut;
     ASSERT_EQ(rb.good_end, prev_end) << "cut " << cut;
   }
@@ -331,7 +330,8 @@ TEST(WalTest, FlippedByteInTheLastRecordIsATornTail) {
     const Written w = write_segment(all);
     const std::uint64_t prev_end = w.ends[prefix.size() - 1];
     std::vector<std::uint64_t> positions;
-    for (std::uint64_t p = prev_end; p < prev_end + 60 && p < w.data.size(); ++p) positions.push_back(p);
+    for (std::uint64_t p = prev_end; p < prev_end + 60 && p < w.data.size(); ++p)
+      positions.push_back(p);
     for (std::uint64_t b = 1; block_start(b) < w.data.size(); ++b) {
       for (std::uint64_t d = 0; d < 10; ++d) positions.push_back(block_start(b) + d);
     }
@@ -365,8 +365,9 @@ TEST(WalTest, FlippedByteInAnEarlyRecordIsCorruption) {
     EXPECT_NE(rb.status.message().find("000007.wal"), std::string::npos) << rb.status.to_string();
     EXPECT_NE(rb.status.message().find("offset " + std::to_string(at)), std::string::npos)
         << rb.status.to_string();
-    EXPECT_NE(rb.status.message().find("intact record follows at offset " + std::to_string(w.ends[3])),
-              std::string::npos)
+    EXPECT_NE(
+        rb.status.message().find("intact record follows at offset " + std::to_string(w.ends[3])),
+        std::string::npos)
         << rb.status.to_string();
     EXPECT_EQ(rb.good_end, at);
   }
@@ -378,7 +379,8 @@ TEST(WalTest, FlippedByteInAnEarlyRecordIsCorruption) {
     const ReadBack rb = read_segment(bad);
     ASSERT_TRUE(rb.records.empty()) << p;
     ASSERT_EQ(rb.outcome, Outcome::kCorruption) << p;
-    ASSERT_NE(rb.status.message().find("at offset 32;"), std::string::npos) << rb.status.to_string();
+    ASSERT_NE(rb.status.message().find("at offset 32;"), std::string::npos)
+        << rb.status.to_string();
     ASSERT_EQ(rb.good_end, kSegmentHeaderSize);
   }
 }
@@ -392,8 +394,7 @@ TEST(WalTest, DamagedMiddleFragmentOfAnEarlyRecordIsCorruption) {
   const ReadBack rb = read_segment(bad);
   EXPECT_TRUE(rb.records.empty());
   EXPECT_EQ(rb.outcome, Outcome::kCorruption);
-  EXPECT_NE(rb.status.message().find("offset " + std::to_string(block_start(1))),
-            std::string::npos)
+  EXPECT_NE(rb.status.message().find("offset " + std::to_string(block_start(1))), std::string::npos)
       << rb.status.to_string();
   EXPECT_NE(rb.status.message().find("record starting at offset 32"), std::string::npos);
 }
@@ -456,7 +457,8 @@ TEST(WalTest, ZeroFilledTailIsACleanEnd) {
 TEST(WalTest, ZerosInsideARecordAreATornTail) {
   const std::string big(2 * kBlockSize, 'z');
   const Written w = write_segment({"a", big});
-  std::string bad = w.data.substr(0, block_start(1)) + std::string(w.data.size() - block_start(1), '\0');
+  std::string bad =
+      w.data.substr(0, block_start(1)) + std::string(w.data.size() - block_start(1), '\0');
   const ReadBack rb = read_segment(bad);
   EXPECT_EQ(rb.records, std::vector<std::string>{"a"});
   EXPECT_EQ(rb.outcome, Outcome::kTornTail);
@@ -483,9 +485,9 @@ TEST(WalTest, OutOfSequenceFragments) {
     EXPECT_EQ(rb.outcome, Outcome::kCorruption);
   }
   {  // Orphan LAST followed by an intact FULL.
-    const ReadBack rb = read_segment(h + fragment(FragmentType::kFull, "ok") +
-                                     fragment(FragmentType::kLast, "x") +
-                                     fragment(FragmentType::kFull, "y"));
+    const ReadBack rb =
+        read_segment(h + fragment(FragmentType::kFull, "ok") + fragment(FragmentType::kLast, "x") +
+                     fragment(FragmentType::kFull, "y"));
     EXPECT_EQ(rb.records, std::vector<std::string>{"ok"});
     EXPECT_EQ(rb.outcome, Outcome::kCorruption);
   }
