@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,9 +46,12 @@ constexpr FaultFs::DropMode kDropModes[] = {FaultFs::DropMode::kDropAll,
 
 const char* mode_name(FaultFs::DropMode m) {
   switch (m) {
-    case FaultFs::DropMode::kDropAll: return "kDropAll";
-    case FaultFs::DropMode::kKeepTornPrefix: return "kKeepTornPrefix";
-    case FaultFs::DropMode::kTornWithGarbage: return "kTornWithGarbage";
+    case FaultFs::DropMode::kDropAll:
+      return "kDropAll";
+    case FaultFs::DropMode::kKeepTornPrefix:
+      return "kKeepTornPrefix";
+    case FaultFs::DropMode::kTornWithGarbage:
+      return "kTornWithGarbage";
   }
   return "?";
 }
@@ -112,7 +116,8 @@ Op random_op(std::mt19937_64& rng) {
 Model read_all(Database& db) {
   Model m;
   auto it = db.new_iterator();
-  for (it->first(); it->valid(); it->next()) m.emplace(std::string(it->key()), std::string(it->value()));
+  for (it->first(); it->valid(); it->next())
+    m.emplace(std::string(it->key()), std::string(it->value()));
   EXPECT_TRUE(it->status().is_ok()) << it->status().to_string();
   return m;
 }
@@ -122,8 +127,9 @@ std::string diff(const Model& got, const Model& want) {
   for (const auto& [k, v] : want) {
     auto it = got.find(k);
     if (it == got.end()) return "missing key " + k;
-    if (it->second != v) return "key " + k + " has a wrong value (" + std::to_string(it->second.size()) +
-                                " bytes, want " + std::to_string(v.size()) + ")";
+    if (it->second != v)
+      return "key " + k + " has a wrong value (" + std::to_string(it->second.size()) +
+             " bytes, want " + std::to_string(v.size()) + ")";
   }
   for (const auto& [k, v] : got) {
     if (!want.contains(k)) return "unexpected key " + k;
@@ -170,6 +176,8 @@ TEST(CrashFaultFs, SyncModeKeepsExactlyTheAcknowledgedWrites) {
     Config config;
     config.wal_sync_mode = WalSyncMode::kSync;
     if (rng() % 2 == 0) config.wal_segment_size = 64 << 10;
+    // A torn tail is never damage, so recovery must not depend on this.
+    config.paranoid_checks = rng() % 2 == 0;
     auto db = open_db(fs, config);
     ASSERT_NE(db, nullptr);
     Model model;
@@ -225,6 +233,7 @@ void run_prefix_test(WalSyncMode sync_mode, std::uint64_t seed) {
     // A 1 ms timer makes the sync thread interleave with the writes.
     config.wal_sync_interval = std::chrono::milliseconds(rng() % 2 == 0 ? 1 : 60000);
     if (rng() % 2 == 0) config.wal_segment_size = 64 << 10;
+    config.paranoid_checks = rng() % 2 == 0;
     auto db = open_db(fs, config);
     ASSERT_NE(db, nullptr);
     Model model;  // the durable-so-far state at the start of a round
@@ -257,8 +266,7 @@ void run_prefix_test(WalSyncMode sync_mode, std::uint64_t seed) {
       }
       ASSERT_GE(matched, 0) << "the recovered state is no prefix of the " << ops.size()
                             << " operations that includes the " << before_sync
-                            << " synced ones; vs synced prefix: "
-                            << [&] {
+                            << " synced ones; vs synced prefix: " << [&] {
                                  Model m = model;
                                  for (int i = 0; i < before_sync; ++i) apply_op(m, ops[i]);
                                  return diff(got, m);
@@ -321,7 +329,8 @@ TEST(CrashFaultFs, SyncModeConcurrentWritersKeepAcknowledgedPrefix) {
             s = db->put(key(t, i), value(t, i));
           } else {
             WriteBatch b;
-            for (std::uint64_t j = i; j < i + step; ++j) ASSERT_TRUE(b.put(key(t, j), value(t, j)).is_ok());
+            for (std::uint64_t j = i; j < i + step; ++j)
+              ASSERT_TRUE(b.put(key(t, j), value(t, j)).is_ok());
             s = db->write(b);
           }
           if (!s.is_ok()) return;  // the crash happened: files are dead
@@ -346,12 +355,14 @@ TEST(CrashFaultFs, SyncModeConcurrentWritersKeepAcknowledgedPrefix) {
       SCOPED_TRACE("thread " + std::to_string(t));
       std::int64_t present = 0;
       while (got.contains(key(t, static_cast<std::uint64_t>(present)))) {
-        ASSERT_EQ(got[key(t, static_cast<std::uint64_t>(present))], value(t, static_cast<std::uint64_t>(present)));
+        ASSERT_EQ(got[key(t, static_cast<std::uint64_t>(present))],
+                  value(t, static_cast<std::uint64_t>(present)));
         ++present;
       }
       EXPECT_GE(present - 1, last_acked[t]) << "an acknowledged write is missing";
       EXPECT_LE(present - 1, attempted[t]) << "a key that was never written is present";
-      if (t % 2 == 1) EXPECT_EQ(present % static_cast<std::int64_t>(kBatchKeys), 0) << "a torn batch";
+      if (t % 2 == 1)
+        EXPECT_EQ(present % static_cast<std::int64_t>(kBatchKeys), 0) << "a torn batch";
     }
     std::size_t expected_keys = 0;
     for (int t = 0; t < kThreads; ++t) {
@@ -373,6 +384,7 @@ TEST(CrashFaultFs, BatchesAreAtomicAcrossCrashes) {
   constexpr int kShared = 40;
   auto shared_key = [](int j) { return "shared" + std::to_string(j); };
   auto marker = [](int b) { return "marker" + std::to_string(b); };
+  int partial = 0;  // iterations where some but not all batches survived
   for (int iter = 0; iter < 45; ++iter) {
     SCOPED_TRACE("iteration " + std::to_string(iter));
     auto fs = std::make_shared<FaultFs>();
@@ -441,19 +453,23 @@ TEST(CrashFaultFs, BatchesAreAtomicAcrossCrashes) {
       present = b + 1;
     }
     ASSERT_GE(present, synced_batches) << "a synced batch is missing";
+    if (present > synced_batches && present < batches) ++partial;
     for (int b = 0; b < batches; ++b) {
       EXPECT_EQ(got.contains(marker(b)), b == present - 1) << "marker of batch " << b;
     }
-    EXPECT_EQ(got.size(), static_cast<std::size_t>(kShared) + (present > 0 ? 1 : 0) +
-                              [&] {
-                                std::size_t n = 0;
-                                for (int b = 0; b < present; ++b) n += contents[b].size();
-                                return n;
-                              }())
+    EXPECT_EQ(
+        got.size(), static_cast<std::size_t>(kShared) + (present > 0 ? 1 : 0) +
+                        [&] {
+                          std::size_t n = 0;
+                          for (int b = 0; b < present; ++b) n += contents[b].size();
+                          return n;
+                        }())
         << "unexpected keys";
     const std::string want_tag = present == 0 ? "init" : "b" + std::to_string(present - 1);
     for (int j = 0; j < kShared; ++j) ASSERT_EQ(got[shared_key(j)], want_tag) << shared_key(j);
   }
+  std::printf("[ info     ] %d of 45 crashes kept some unsynced batches and lost later ones\n",
+              partial);
 }
 
 // ---------------------------------------------------------------- (c) I/O errors
@@ -491,7 +507,8 @@ int put_until_failure(Database& db, const std::string& prefix, Model& acked, int
                       std::size_t value_size, Status* failure) {
   for (int i = 0; i < limit; ++i) {
     const std::string k = prefix + std::to_string(i);
-    const std::string v = std::string(value_size, static_cast<char>('a' + i % 26)) + std::to_string(i);
+    const std::string v =
+        std::string(value_size, static_cast<char>('a' + i % 26)) + std::to_string(i);
     Status s = db.put(k, v);
     if (!s.is_ok()) {
       *failure = s;
@@ -623,12 +640,14 @@ TEST(CrashFaultFs, FailedSegmentCreationDuringRotation) {
         const int failed = put_until_failure(*db, "k", acked, 1000, 2000, &failure);
         ASSERT_GE(failed, 0) << "no rotation failed";
         EXPECT_EQ(count_files(*fs, FileType::kWalSegment), static_cast<std::size_t>(n));
-        EXPECT_NE(failure.to_string().find("injected EIO"), std::string::npos) << failure.to_string();
+        EXPECT_NE(failure.to_string().find("injected EIO"), std::string::npos)
+            << failure.to_string();
         const std::string failed_key = "k" + std::to_string(failed);
         expect_refuses_writes(*db, acked, "injected EIO");
         std::optional<FaultFs::DropMode> loss;
         if (drop > 0) loss = kDropModes[drop - 1];
-        reopen_and_check(fs, db, config, acked, failed_key, loss, rng(), /*failed_may_survive=*/true);
+        reopen_and_check(fs, db, config, acked, failed_key, loss, rng(),
+                         /*failed_may_survive=*/true);
       }
     }
   }
@@ -748,7 +767,8 @@ TEST(CrashFaultFs, SegmentRotationAndRepeatedReopen) {
       ++present;
     }
     ASSERT_EQ(got.size(), present) << "a hole after write " << present;
-    ASSERT_GE(static_cast<int>(present) - 1, durable_through) << "a write of a closed segment is lost";
+    ASSERT_GE(static_cast<int>(present) - 1, durable_through)
+        << "a write of a closed segment is lost";
     writes.resize(present);
     EXPECT_EQ(db->stats().wal_records_replayed, present);
 
@@ -770,7 +790,8 @@ TEST(CrashFaultFs, SegmentRotationAndRepeatedReopen) {
       }
       db = open_db(fs, config);
       ASSERT_NE(db, nullptr);
-      EXPECT_EQ(count_files(*fs, FileType::kWalSegment), before + 1) << "each open starts a segment";
+      EXPECT_EQ(count_files(*fs, FileType::kWalSegment), before + 1)
+          << "each open starts a segment";
       Model want(writes.begin(), writes.end());
       ASSERT_EQ(diff(read_all(*db), want), "equal");
     }

@@ -250,6 +250,22 @@ TEST_F(DbBasicTest, SecondOpenIsBusy) {
   EXPECT_TRUE(Database::open(dir_.sub("db"), Config{}));
 }
 
+// Regression: refusing a foreign directory used to leave a LOCK file in it.
+TEST_F(DbBasicTest, ForeignDirectoryIsRefusedAndLeftUntouched) {
+  Config c;
+  c.file_system = new_in_memory_file_system();
+  ASSERT_TRUE(c.file_system->create_dir("/photos"));
+  auto f = c.file_system->new_writable_file("/photos/cat.jpg", FileSystem::OpenMode::kCreateNew);
+  ASSERT_TRUE(f);
+  auto db = Database::open("/photos", c);
+  ASSERT_FALSE(db);
+  EXPECT_TRUE(db.status().is_invalid_argument()) << db.status().to_string();
+  EXPECT_NE(db.status().message().find("not a Lightning DB"), std::string::npos);
+  auto names = c.file_system->list_dir("/photos");
+  ASSERT_TRUE(names);
+  EXPECT_EQ(*names, std::vector<std::string>{"cat.jpg"});
+}
+
 TEST_F(DbBasicTest, InMemoryFileSystem) {
   Config c;
   c.file_system = new_in_memory_file_system();

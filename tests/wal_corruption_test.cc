@@ -47,7 +47,8 @@ void flip_byte(const std::string& path, std::uint64_t offset) {
 Model read_all(Database& db) {
   Model m;
   auto it = db.new_iterator();
-  for (it->first(); it->valid(); it->next()) m.emplace(std::string(it->key()), std::string(it->value()));
+  for (it->first(); it->valid(); it->next())
+    m.emplace(std::string(it->key()), std::string(it->value()));
   EXPECT_TRUE(it->status().is_ok()) << it->status().to_string();
   return m;
 }
@@ -56,7 +57,8 @@ Model read_all(Database& db) {
 std::string diff(const Model& got, const Model& want) {
   for (const auto& [k, v] : want) {
     auto it = got.find(k);
-    if (it == got.end()) return "missing key " + k + " (" + std::to_string(got.size()) + " keys present)";
+    if (it == got.end())
+      return "missing key " + k + " (" + std::to_string(got.size()) + " keys present)";
     if (it->second != v) return "key " + k + " has a wrong value";
   }
   for (const auto& [k, v] : got) {
@@ -90,20 +92,23 @@ struct Session {
   // Offset of record i's first fragment header (after any block trailer).
   std::uint64_t fragment_start(std::size_t i) const {
     const std::uint64_t in_block = (start[i] - wal::kSegmentHeaderSize) % wal::kBlockSize;
-    if (wal::kBlockSize - in_block < wal::kFragmentHeaderSize) return start[i] + wal::kBlockSize - in_block;
+    if (wal::kBlockSize - in_block < wal::kFragmentHeaderSize)
+      return start[i] + wal::kBlockSize - in_block;
     return start[i];
   }
   // True if record i lies within one block.
   bool in_one_block(std::size_t i) const {
-    auto block = [](std::uint64_t off) { return (off - wal::kSegmentHeaderSize) / wal::kBlockSize; };
+    auto block = [](std::uint64_t off) {
+      return (off - wal::kSegmentHeaderSize) / wal::kBlockSize;
+    };
     return block(fragment_start(i)) == block(end[i] - 1);
   }
 };
 
 // Opens dir (which must be fresh or cleanly closed, so this open creates
 // segment `segment_number`), writes n puts in Sync mode and closes.
-Session write_session(const std::string& dir, std::uint64_t segment_number, const std::string& prefix,
-                      int n, std::mt19937_64& rng) {
+Session write_session(const std::string& dir, std::uint64_t segment_number,
+                      const std::string& prefix, int n, std::mt19937_64& rng) {
   Session s;
   s.segment = wal_file_name(dir, segment_number);
   auto db = Database::open(dir);
@@ -134,15 +139,15 @@ void check_mid_segment_damage(bool last_record_of_segment, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   testing::TempDir tmp;
   const std::string dir = tmp.sub("db");
-  Session s1 = write_session(dir, 1, "a", 60, rng);
+  Session s1 = write_session(dir, 1, "a", 90, rng);
   Session s2 = write_session(dir, 2, "b", 20, rng);
-  ASSERT_EQ(s1.keys.size(), 60u);
+  ASSERT_EQ(s1.keys.size(), 90u);
   ASSERT_GT(s1.end.back(), wal::kBlockSize) << "the first segment should span blocks";
 
   std::size_t j = s1.keys.size() - 1;
   if (!last_record_of_segment) {
     do {
-      j = 5 + rng() % 50;
+      j = 5 + rng() % 80;
     } while (!s1.in_one_block(j));
   }
   const std::uint64_t damage = (s1.fragment_start(j) + s1.end[j]) / 2;
@@ -163,7 +168,8 @@ void check_mid_segment_damage(bool last_record_of_segment, std::uint64_t seed) {
   {
     auto db = Database::open(dir, paranoid(false));
     ASSERT_TRUE(db.has_value()) << db.status().to_string();
-    EXPECT_EQ(diff(read_all(**db), s1.prefix(j)), "equal") << "want exactly the records before the damage";
+    EXPECT_EQ(diff(read_all(**db), s1.prefix(j)), "equal")
+        << "want exactly the records before the damage";
     EXPECT_GT((*db)->stats().wal_bytes_dropped_at_recovery, 0u);
     EXPECT_EQ((*db)->stats().wal_records_replayed, j);
     // One sequence number per put: the kept prefix ends at sequence j, and new
@@ -211,7 +217,8 @@ TEST(WalCorruption, BadHeaderMagicOnNonLastSegment) {
 
   auto db = Database::open(dir, paranoid(false));
   ASSERT_TRUE(db.has_value()) << db.status().to_string();
-  EXPECT_EQ(diff(read_all(**db), Model{}), "equal") << "keys after the damaged header must not survive";
+  EXPECT_EQ(diff(read_all(**db), Model{}), "equal")
+      << "keys after the damaged header must not survive";
   EXPECT_GT((*db)->stats().wal_bytes_dropped_at_recovery, 0u);
   EXPECT_TRUE(fs::exists(corrupt_wal_file_name(dir, 1)));
   EXPECT_TRUE(fs::exists(corrupt_wal_file_name(dir, 2)));
@@ -308,7 +315,8 @@ TEST(WalCorruption, FlipInLastRecordIsTornTail) {
   offsets.push_back((frag + s.end[last]) / 2);
   offsets.push_back(s.end[last] - 1);
   for (std::uint64_t off : offsets) {
-    SCOPED_TRACE("flipped offset " + std::to_string(off) + " (record at " + std::to_string(frag) + ")");
+    SCOPED_TRACE("flipped offset " + std::to_string(off) + " (record at " + std::to_string(frag) +
+                 ")");
     write_bytes(s.segment, original);
     // Later opens add segments; keep only the first one.
     for (std::uint64_t n = 2; n < 10; ++n) fs::remove(wal_file_name(dir, n));
@@ -331,7 +339,8 @@ TEST(WalCorruption, DirectoryWithForeignFilesIsNotADatabase) {
   ASSERT_FALSE(db.has_value());
   EXPECT_TRUE(db.status().is_invalid_argument()) << db.status().to_string();
   EXPECT_TRUE(contains(db.status().message(), "LIGHTNING")) << db.status().to_string();
-  EXPECT_FALSE(fs::exists(tmp.sub("LIGHTNING"))) << "must not create a database among foreign files";
+  EXPECT_FALSE(fs::exists(tmp.sub("LIGHTNING")))
+      << "must not create a database among foreign files";
   EXPECT_EQ(read_bytes(tmp.sub("notes.txt")), "hello");
 }
 

@@ -52,6 +52,13 @@ Status DatabaseImpl::open_directory() {
     LIGHTNING_RETURN_IF_ERROR(fs_->create_dir(dir_));
     LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(parent_dir(dir_)));
   }
+  bool had_lock_file = false;
+  if (listing) {
+    std::uint64_t unused = 0;
+    had_lock_file = std::any_of(listing->begin(), listing->end(), [&](const std::string& name) {
+      return parse_file_name(name, &unused) == FileType::kLock;
+    });
+  }
   auto lock = fs_->lock_file(lock_file_name(dir_));
   if (!lock) return lock.status().with_context("cannot open database " + dir_);
   lock_ = std::move(*lock);
@@ -80,6 +87,9 @@ Status DatabaseImpl::open_directory() {
     return Status::corruption(dir_ + " holds WAL segments but its LIGHTNING marker file is missing");
   }
   if (has_foreign) {
+    // Leave a foreign directory as it was found.
+    lock_.reset();
+    if (!had_lock_file) (void)fs_->remove_file(lock_file_name(dir_));
     return Status::invalid_argument(dir_ + " is not a Lightning DB (no LIGHTNING marker file) and is not "
                                            "empty; refusing to create a database among other files");
   }
@@ -126,8 +136,14 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
   WriteBatch batch;
   std::string record;
 
+  auto publish = [&] {
+    next_sequence_ = last + 1;
+    last_sequence_.store(last, std::memory_order_release);
+  };
   auto damaged = [&](const Damage& d) -> Status {
     if (config_.paranoid_checks) return d.status;
+    // Point-in-time recovery: keep what was replayed up to the damage.
+    publish();
     return set_aside_damaged(segments, d.index, d.good_end);
   };
 
@@ -194,8 +210,7 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
     }
   }
   if (torn) LIGHTNING_RETURN_IF_ERROR(truncate_segment(segments[torn->index], torn->good_end));
-  next_sequence_ = last + 1;
-  last_sequence_.store(last, std::memory_order_release);
+  publish();
   return Status::ok();
 }
 
