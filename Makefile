@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev pkg-config \
   libgtest-dev libgmock-dev libbenchmark-dev \
   liblz4-dev libsnappy-dev libzstd-dev libssl-dev \
-  librocksdb-dev libleveldb-dev liblmdb-dev
+  librocksdb-dev libleveldb-dev liblmdb-dev libcli11-dev nlohmann-json3-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -36,7 +36,7 @@ build: release
 
 run: release
 	./build/release/basic_usage
-	./build/release/bench/lightning_commit_bench --quick
+	./build/release/tools/bench/lightning-bench --quick
 
 asan: deps
 	cmake --preset asan

@@ -65,7 +65,7 @@ struct Config {
   // The defaults: Sync durability, 1024-batch groups, 64 MiB segments.
   static Config balanced();
   // Like balanced() for now: read tuning (cache, mmap) arrives with the page
-  // store; documented in docs/configuration.md.
+  // store (README, "Configuration").
   static Config read_optimized();
   // Periodic sync every 100 ms (bounded loss window), 4096-batch groups,
   // 256 MiB segments.

@@ -9,7 +9,8 @@
 //
 // Thread safety: a FileSystem may be called from any number of threads at
 // once. A single WritableFile / ReadableFile object is used by one thread at a
-// time (the engine serializes access to each file it owns).
+// time (the engine serializes access to each file it owns); RandomRWFile
+// states its own rules.
 //
 // Durability contract (what the engine relies on):
 //  - WritableFile::sync() returns ok only after every byte appended so far is
@@ -18,6 +19,9 @@
 //    after sync_dir() on that directory returns ok.
 //  - After a crash, a file holds a prefix of what was appended to it that is
 //    at least as long as what was synced (the unsynced rest may be torn).
+//  - RandomRWFile::sync() returns ok only after every write_at and truncate
+//    so far is durable. After a crash, any unsynced write_at may have reached
+//    the disk entirely, partly or not at all, in any order.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +61,50 @@ class ReadableFile {
   virtual Result<std::uint64_t> size() const = 0;
 };
 
+// A file open for positioned reads and writes (the page store's data file).
+// Created by FileSystem::open_random_rw.
+//
+// Thread safety: read_at and size may be called concurrently with each other
+// and with write_at on disjoint byte ranges; write_at, sync and truncate are
+// serialized by the caller; close runs with no other call in progress.
+//
+// Errors are sticky: once write_at, sync or truncate has failed, every later
+// write_at, sync and truncate on this handle returns that same error (after a
+// failed fdatasync the kernel may have dropped the dirty pages, so a retry
+// that "succeeds" would lie). read_at keeps working. Reopen to start afresh.
+class RandomRWFile {
+ public:
+  virtual ~RandomRWFile() = default;
+  // Writes data at offset, extending the file (with zeros in any gap) if needed.
+  virtual Status write_at(std::uint64_t offset, std::span<const std::byte> data) = 0;
+  // Reads up to out.size() bytes at offset into out; returns how many bytes
+  // were read (fewer only at end of file, 0 at or past it).
+  virtual Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) const = 0;
+  // Makes every write_at and truncate so far durable (fdatasync).
+  virtual Status sync() = 0;
+  // Current size of the file.
+  virtual Result<std::uint64_t> size() const = 0;
+  // Shrinks or extends (zeros) the file; durable after sync().
+  virtual Status truncate(std::uint64_t size) = 0;
+  // Closes the file; further calls fail. Does not sync. Destruction closes too.
+  virtual Status close() = 0;
+};
+
+// A read-only memory mapping of a whole file, as it was sized when mapped.
+// Created by FileSystem::map_readonly; unmapped when destroyed.
+//
+// The mapping is shared: later writes to bytes inside it become visible, but
+// it never grows (remap to see appended bytes). Touching mapped bytes that a
+// truncate removed from the file raises SIGBUS, so the caller must not shrink
+// a file below the size of a live mapping. Thread safety: data() is constant.
+class MappedRegion {
+ public:
+  virtual ~MappedRegion() = default;
+  // The mapped bytes; empty for an empty file.
+  virtual std::span<const std::byte> data() const = 0;
+  std::size_t size() const { return data().size(); }
+};
+
 // An exclusive advisory lock on a file; released when destroyed.
 class FileLock {
  public:
@@ -75,6 +123,18 @@ class FileSystem {
                                                                   OpenMode mode) = 0;
   // Opens path for reading; NotFound if it does not exist.
   virtual Result<std::unique_ptr<ReadableFile>> open_readable(const std::string& path) = 0;
+  // Opens path for positioned reads/writes; creates it (empty) when create is
+  // true and it is missing; NotFound when create is false and it is missing.
+  // A created file's directory entry is durable only after sync_dir().
+  // The same file may also be opened with new_writable_file / open_readable.
+  virtual Result<std::unique_ptr<RandomRWFile>> open_random_rw(const std::string& path,
+                                                               bool create) = 0;
+  // Maps the whole file at path read-only (see MappedRegion). Optional: the
+  // default, and the in-memory file systems, return NotSupported; callers
+  // must fall back to read_at. NotFound if path does not exist.
+  virtual Result<std::unique_ptr<MappedRegion>> map_readonly(const std::string& path) {
+    return Status::not_supported(path + ": map_readonly is not supported by this file system");
+  }
 
   virtual Result<bool> exists(const std::string& path) = 0;
   // Names (not paths) of the entries of dir, unsorted, without "." and "..".
@@ -94,7 +154,7 @@ class FileSystem {
   virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) = 0;
 };
 
-// The POSIX file system (open/pwrite/fdatasync/flock). Shared, never null.
+// The POSIX file system (open/write/pread/fdatasync/flock). Shared, never null.
 std::shared_ptr<FileSystem> default_file_system();
 
 // A new, empty, process-local in-memory file system. Everything is durable

@@ -27,7 +27,7 @@ class WriteBatch {
   ~WriteBatch() = default;
 
   // Queues a put. Key and value are copied. Size limits are checked here
-  // (InvalidArgument naming the key) and again by Database::write.
+  // (InvalidArgument naming the key), so a batch never holds an invalid entry.
   Status put(std::string_view key, std::string_view value);
   // Queues a remove (a tombstone). Removing an absent key is not an error.
   Status remove(std::string_view key);

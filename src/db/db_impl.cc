@@ -275,8 +275,7 @@ Result<bool> DatabaseImpl::contains(std::string_view key) {
   LIGHTNING_RETURN_IF_ERROR(check_key(key));
   counters_.gets.fetch_add(1, std::memory_order_relaxed);
   const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
-  std::string value;
-  return mem_->get(key, snapshot, &value) == MemTable::LookupResult::kFound;
+  return mem_->get(key, snapshot, nullptr) == MemTable::LookupResult::kFound;
 }
 
 Result<std::vector<std::optional<std::string>>> DatabaseImpl::batch_get(
@@ -287,7 +286,10 @@ Result<std::vector<std::optional<std::string>>> DatabaseImpl::batch_get(
   std::vector<std::optional<std::string>> out(keys.size());
   std::string value;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (mem_->get(keys[i], snapshot, &value) == MemTable::LookupResult::kFound) out[i] = value;
+    if (mem_->get(keys[i], snapshot, &value) == MemTable::LookupResult::kFound) {
+      out[i].emplace(std::move(value));
+      value = std::string();
+    }
   }
   return out;
 }

@@ -69,6 +69,7 @@ class DatabaseImpl final : public Database {
   Status set_aside_damaged(const std::vector<std::uint64_t>& segments, std::size_t damaged_index,
                            std::uint64_t good_end);
   Status truncate_segment(std::uint64_t number, std::uint64_t good_end);
+  Status sync_segment(std::uint64_t number);
 
   // ---- write path ----
   // Commits batch through the group-commit queue.

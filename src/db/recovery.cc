@@ -19,10 +19,10 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// A last segment whose header is invalid and that is at most this long was
-// cut short while being created (its header is synced before any record is
-// written, so it cannot hold an acknowledged write).
-constexpr std::uint64_t kMaxTornCreationSize = 2 * wal::kSegmentHeaderSize;
+// A last segment whose header is invalid and that is no longer than a header
+// was cut short while being created: the header is synced alone before any
+// record is written, so such a file cannot hold a record.
+constexpr std::uint64_t kMaxTornCreationSize = wal::kSegmentHeaderSize;
 }  // namespace
 
 Result<std::unique_ptr<Database>> DatabaseImpl::open(const std::string& path, const Config& config) {
@@ -129,8 +129,8 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
     std::uint64_t good_end;
     Status status;
   };
-  // A torn tail seen in segment `index`: harmless if no later segment holds a
-  // record, damage in the middle otherwise.
+  // A torn tail seen in segment `index`: harmless if nothing intact follows
+  // it anywhere, damage in the middle otherwise.
   std::optional<Damage> torn;
   SequenceNumber last = 0;
   WriteBatch batch;
@@ -146,40 +146,46 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
     publish();
     return set_aside_damaged(segments, d.index, d.good_end);
   };
+  // Something intact or damaged follows an earlier torn tail: the torn tail
+  // was damage in the middle, and it is the first damage of the history.
+  auto torn_was_middle = [&](const std::string& later) -> Status {
+    torn->status = Status::corruption(wal_file_name(dir_, segments[torn->index]) +
+                                      ": damaged record at offset " + std::to_string(torn->good_end) +
+                                      " is followed by more log in " + later);
+    return damaged(*torn);
+  };
 
+  std::size_t replayed_segments = 0;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const std::string path = wal_file_name(dir_, segments[i]);
     auto file = fs_->open_readable(path);
     if (!file) return file.status();
-    auto size = (*file)->size();
-    if (!size) return size.status();
     wal::WalReader reader(**file, path);
     if (Status hs = reader.read_header(segments[i]); !hs.is_ok()) {
       if (hs.is_not_supported() || hs.is_io_error()) return hs;  // never set aside
-      if (i + 1 == segments.size() && *size <= kMaxTornCreationSize) {
-        counters_.bytes_dropped.fetch_add(*size, std::memory_order_relaxed);
+      if (i + 1 == segments.size() && reader.file_size() <= kMaxTornCreationSize) {
+        // An interrupted segment creation: the header is synced alone before
+        // any record is written, so this file cannot hold a record.
+        counters_.bytes_dropped.fetch_add(reader.file_size(), std::memory_order_relaxed);
         file->reset();
         LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(path));
         LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
         break;
       }
-      Damage d{i, 0, hs};
-      if (torn) d = *torn;
-      return damaged(d);
+      if (torn) return torn_was_middle(path);
+      return damaged({i, 0, hs});
     }
+    replayed_segments = i + 1;
     bool segment_done = false;
     while (!segment_done) {
       switch (reader.next(&record)) {
         case wal::WalReader::Outcome::kRecord: {
-          if (torn) {
-            torn->status = Status::corruption(
-                wal_file_name(dir_, segments[torn->index]) + ": damaged record at offset " +
-                std::to_string(torn->good_end) + " is followed by intact records in " + path);
-            return damaged(*torn);
-          }
+          if (torn) return torn_was_middle(path);
           Status s = WriteBatchInternal::set_contents(batch, record);
           SequenceNumber seq = s.is_ok() ? WriteBatchInternal::sequence(batch) : 0;
-          if (s.is_ok() && (seq <= last || seq > kMaxSequenceNumber - batch.count())) {
+          // Sequences are dense: every batch starts right after the last one.
+          if (s.is_ok() && (seq == 0 || (last != 0 && seq != last + 1) ||
+                            seq > kMaxSequenceNumber - batch.count())) {
             s = Status::corruption("sequence number " + std::to_string(seq) + " does not follow " +
                                    std::to_string(last));
           }
@@ -197,37 +203,50 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
           segment_done = true;
           break;
         case wal::WalReader::Outcome::kTornTail:
-          if (!torn) torn = Damage{i, reader.good_end(), Status::ok()};
+          if (torn) return torn_was_middle(path);
+          torn = Damage{i, reader.good_end(), Status::ok()};
+          counters_.bytes_dropped.fetch_add(reader.file_size() - reader.good_end(),
+                                            std::memory_order_relaxed);
           segment_done = true;
           break;
         case wal::WalReader::Outcome::kCorruption:
           if (!reader.status().is_corruption()) return reader.status();  // I/O error
+          if (torn) return torn_was_middle(path);
           return damaged({i, reader.good_end(), reader.status()});
       }
     }
-    if (torn && torn->index == i) {
-      counters_.bytes_dropped.fetch_add(*size - torn->good_end, std::memory_order_relaxed);
-    }
   }
-  if (torn) LIGHTNING_RETURN_IF_ERROR(truncate_segment(segments[torn->index], torn->good_end));
+  if (torn) {
+    LIGHTNING_RETURN_IF_ERROR(truncate_segment(segments[torn->index], torn->good_end));
+  } else if (replayed_segments > 0) {
+    // What was replayed may still sit only in the page cache (a write whose
+    // fsync failed or never ran before the previous process died). It must be
+    // durable before a newer segment can hold acknowledged writes (rule 3 of
+    // docs/recovery.md).
+    LIGHTNING_RETURN_IF_ERROR(sync_segment(segments[replayed_segments - 1]));
+  }
   publish();
   return Status::ok();
 }
 
-Status DatabaseImpl::truncate_segment(std::uint64_t number, std::uint64_t good_end) {
-  const std::string path = wal_file_name(dir_, number);
-  LIGHTNING_RETURN_IF_ERROR(fs_->truncate_file(path, good_end));
-  auto file = fs_->new_writable_file(path, FileSystem::OpenMode::kAppendExisting);
+Status DatabaseImpl::sync_segment(std::uint64_t number) {
+  auto file = fs_->new_writable_file(wal_file_name(dir_, number), FileSystem::OpenMode::kAppendExisting);
   if (!file) return file.status();
   LIGHTNING_RETURN_IF_ERROR((*file)->sync());
   return (*file)->close();
 }
 
+Status DatabaseImpl::truncate_segment(std::uint64_t number, std::uint64_t good_end) {
+  LIGHTNING_RETURN_IF_ERROR(fs_->truncate_file(wal_file_name(dir_, number), good_end));
+  return sync_segment(number);
+}
+
 Status DatabaseImpl::set_aside_damaged(const std::vector<std::uint64_t>& segments,
                                        std::size_t damaged_index, std::uint64_t good_end) {
-  // Keep a copy of the damaged segment for forensics, cut the segment back to
-  // its intact prefix, and move every later segment aside: recovery keeps a
-  // prefix of the history, never a history with a hole.
+  // Keep a copy of the damaged segment for forensics, move every later
+  // segment aside, and only then cut the damaged segment back to its intact
+  // prefix: at every crash point the log on disk is either the old one or a
+  // prefix of it, never a history with a hole.
   const std::uint64_t number = segments[damaged_index];
   const std::string path = wal_file_name(dir_, number);
   {
@@ -237,7 +256,7 @@ Status DatabaseImpl::set_aside_damaged(const std::vector<std::uint64_t>& segment
                                       FileSystem::OpenMode::kCreateOrTruncate);
     if (!out) return out.status();
     std::vector<std::byte> buf(1 << 20);
-    std::uint64_t offset = 0, size = 0;
+    std::uint64_t offset = 0;
     while (true) {
       auto n = (*in)->read_at(offset, buf);
       if (!n) return n.status();
@@ -245,24 +264,22 @@ Status DatabaseImpl::set_aside_damaged(const std::vector<std::uint64_t>& segment
       LIGHTNING_RETURN_IF_ERROR((*out)->append(std::span(buf.data(), *n)));
       offset += *n;
     }
-    size = offset;
     LIGHTNING_RETURN_IF_ERROR((*out)->sync());
     LIGHTNING_RETURN_IF_ERROR((*out)->close());
-    counters_.bytes_dropped.fetch_add(size > good_end ? size - good_end : 0, std::memory_order_relaxed);
-  }
-  if (good_end < wal::kSegmentHeaderSize) {
-    LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(path));
-  } else {
-    LIGHTNING_RETURN_IF_ERROR(truncate_segment(number, good_end));
+    counters_.bytes_dropped.fetch_add(offset > good_end ? offset - good_end : 0, std::memory_order_relaxed);
   }
   for (std::size_t j = damaged_index + 1; j < segments.size(); ++j) {
     const std::string later = wal_file_name(dir_, segments[j]);
-    if (auto sz = fs_->open_readable(later); sz) {
-      if (auto n = (*sz)->size(); n) counters_.bytes_dropped.fetch_add(*n, std::memory_order_relaxed);
+    if (auto f = fs_->open_readable(later); f) {
+      if (auto n = (*f)->size(); n) counters_.bytes_dropped.fetch_add(*n, std::memory_order_relaxed);
     }
     LIGHTNING_RETURN_IF_ERROR(fs_->rename_file(later, corrupt_wal_file_name(dir_, segments[j])));
   }
-  return fs_->sync_dir(dir_);
+  LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  if (good_end < wal::kSegmentHeaderSize) {
+    LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(path));
+    return fs_->sync_dir(dir_);
+  }
+  return truncate_segment(number, good_end);
 }
-
 }  // namespace lightning

@@ -1,7 +1,8 @@
 // FaultInjectionFileSystem: MemCore (mem_file.h) plus a durable image and
-// fault hooks. Durable image: each Inode's synced bytes (Inode::synced /
-// durable_override) and, per directory, the entries as of its last sync_dir
-// (durable_). Directories themselves count as durable once created.
+// fault hooks. Durable image: each Inode's durable bytes plus its log of
+// unsynced changes (Inode::durable / Inode::pending) and, per directory, the
+// entries as of its last sync_dir (durable_). Directories themselves count as
+// durable once created.
 #include "env/fault_injection_file_system.h"
 
 #include <algorithm>
@@ -26,7 +27,7 @@ struct FaultInjectionFileSystem::State final : MemCore {
     bool torn_write = false;
   };
 
-  State() : rng_(0x5eed) {}
+  State() : MemCore(/*track_durability=*/true), rng_(0x5eed) {}
 
   // Counts one operation of kind op; returns the injected error if it fails.
   Status check(Op op, const std::string& what, const std::string& path, bool* torn) REQUIRES(mu_) {
@@ -48,10 +49,11 @@ struct FaultInjectionFileSystem::State final : MemCore {
   Status on_create(const std::string& path) REQUIRES(mu_) override {
     return check(Op::kCreate, "create", path, nullptr);
   }
-  Status on_append(const std::string& path, std::size_t* stored) REQUIRES(mu_) override {
+  Status on_write(std::string_view op, const std::string& path, std::size_t* stored)
+      REQUIRES(mu_) override {
     ++writes_;
     bool torn = false;
-    Status s = check(Op::kWrite, "append", path, &torn);
+    Status s = check(Op::kWrite, std::string(op), path, &torn);
     if (!s.is_ok()) {
       // A torn write keeps a strict prefix (possibly empty) of the data.
       *stored = torn && *stored > 0
@@ -86,26 +88,80 @@ struct FaultInjectionFileSystem::State final : MemCore {
     faults_ = {};
   }
 
-  // Reduces one file to what a power loss leaves of it.
+  // Reduces one file to what a power loss leaves of it (see the header).
   static void crash_inode(Inode& inode, DropMode mode, std::mt19937_64& rng) {
-    if (inode.durable_override) {
-      inode.data = *inode.durable_override;
+    if (mode == DropMode::kDropAll) {
+      inode.data = inode.durable;
+    } else if (inode.has_positioned_pending()) {
+      inode.data = crash_positioned(inode, mode == DropMode::kTornWithGarbage, rng);
     } else {
-      const std::uint64_t unsynced = inode.data.size() - inode.synced;
-      std::uint64_t keep = 0;
-      std::string garbage;
-      if (unsynced > 0 && mode == DropMode::kKeepTornPrefix) {
-        keep = std::uniform_int_distribution<std::uint64_t>(0, unsynced)(rng);
-      } else if (unsynced > 0 && mode == DropMode::kTornWithGarbage) {
-        keep = std::uniform_int_distribution<std::uint64_t>(0, unsynced - 1)(rng);
-        const std::uint64_t max_garbage = std::min<std::uint64_t>(8, unsynced - keep);
-        garbage.resize(std::uniform_int_distribution<std::uint64_t>(1, max_garbage)(rng));
-        for (char& c : garbage) c = static_cast<char>(rng());
-      }
-      inode.data.resize(inode.synced + keep);
-      inode.data += garbage;
+      crash_appended(inode, mode, rng);
     }
-    inode.mark_synced();
+    inode.pending.clear();
+    inode.durable = inode.data;
+  }
+
+  // Appends (and truncate_file) only: a prefix of the unsynced tail survives,
+  // unless the file was shrunk below its durable size, then nothing does.
+  static void crash_appended(Inode& inode, DropMode mode, std::mt19937_64& rng) {
+    const bool shrunk =
+        std::any_of(inode.pending.begin(), inode.pending.end(), [&](const auto& op) {
+          return op.kind == PendingOp::Kind::kResize && op.offset < inode.durable.size();
+        });
+    if (shrunk) {
+      inode.data = inode.durable;
+      return;
+    }
+    // Not shrunk: every change landed at or past the durable end, so the
+    // durable bytes are a prefix of the live ones.
+    const std::uint64_t synced = inode.durable.size();
+    const std::uint64_t unsynced = inode.data.size() - synced;
+    std::uint64_t keep = 0;
+    std::string garbage;
+    if (unsynced > 0 && mode == DropMode::kKeepTornPrefix) {
+      keep = std::uniform_int_distribution<std::uint64_t>(0, unsynced)(rng);
+    } else if (unsynced > 0 && mode == DropMode::kTornWithGarbage) {
+      keep = std::uniform_int_distribution<std::uint64_t>(0, unsynced - 1)(rng);
+      const std::uint64_t max_garbage = std::min<std::uint64_t>(8, unsynced - keep);
+      garbage.resize(std::uniform_int_distribution<std::uint64_t>(1, max_garbage)(rng));
+      for (char& c : garbage) c = static_cast<char>(rng());
+    }
+    inode.data.resize(synced + keep);
+    inode.data += garbage;
+  }
+
+  // Some change came through a RandomRWFile: replay the log over the durable
+  // bytes, each write landing whole, as a strict prefix (then up to 8 garbage
+  // bytes inside its range when garbage is set) or not at all; each resize
+  // lands or not.
+  static std::string crash_positioned(const Inode& inode, bool garbage, std::mt19937_64& rng) {
+    std::string image = inode.durable;
+    for (const PendingOp& op : inode.pending) {
+      if (op.kind == PendingOp::Kind::kResize) {
+        if (rng() % 2 == 0) image.resize(op.offset, '\0');
+        continue;
+      }
+      switch (rng() % 3) {
+        case 0:  // lost
+          break;
+        case 1:  // landed whole
+          apply_write(image, op.offset, op.bytes);
+          break;
+        default: {  // torn (Inode::write logs no empty writes)
+          const std::size_t len = op.bytes.size();
+          const std::size_t keep = std::uniform_int_distribution<std::size_t>(0, len - 1)(rng);
+          std::string landed = op.bytes.substr(0, keep);
+          if (garbage) {
+            const std::size_t max_garbage = std::min<std::size_t>(8, len - keep);
+            const std::size_t n = std::uniform_int_distribution<std::size_t>(1, max_garbage)(rng);
+            for (std::size_t i = 0; i < n; ++i) landed += static_cast<char>(rng());
+          }
+          apply_write(image, op.offset, landed);
+          break;
+        }
+      }
+    }
+    return image;
   }
 
   void drop_unsynced(DropMode mode, std::uint64_t seed) EXCLUDES(mu_) {
@@ -176,13 +232,20 @@ void FaultInjectionFileSystem::corrupt_bytes(const std::string& path, std::uint6
   MutexLock l(state_->mu_);
   std::shared_ptr<Inode> inode = state_->lookup(path);
   if (!inode) return;
-  auto overwrite = [&](std::string& s) {
-    if (offset >= s.size()) return;
-    const std::size_t n = std::min<std::uint64_t>(bytes.size(), s.size() - offset);
-    s.replace(offset, n, bytes.substr(0, n));
+  // Overwrites the part of [offset, offset + bytes.size()) that lies inside
+  // s, which holds the file's bytes from file offset base on.
+  auto overwrite = [&](std::string& s, std::uint64_t base) {
+    const std::uint64_t begin = std::max(offset, base);
+    const std::uint64_t end = std::min<std::uint64_t>(offset + bytes.size(), base + s.size());
+    if (begin >= end) return;
+    s.replace(begin - base, end - begin, bytes.substr(begin - offset, end - begin));
   };
-  overwrite(inode->data);  // also the durable prefix when there is no override
-  if (inode->durable_override) overwrite(*inode->durable_override);
+  overwrite(inode->data, 0);
+  overwrite(inode->durable, 0);
+  // Damage to the medium outlives a crash whichever unsynced writes land.
+  for (PendingOp& op : inode->pending) {
+    if (op.kind == PendingOp::Kind::kWrite) overwrite(op.bytes, op.offset);
+  }
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::new_writable_file(
@@ -192,6 +255,10 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::new_writable_fil
 Result<std::unique_ptr<ReadableFile>> FaultInjectionFileSystem::open_readable(
     const std::string& path) {
   return state_->open_readable(path);
+}
+Result<std::unique_ptr<RandomRWFile>> FaultInjectionFileSystem::open_random_rw(
+    const std::string& path, bool create) {
+  return state_->open_random_rw(path, create);
 }
 Result<bool> FaultInjectionFileSystem::exists(const std::string& path) {
   return state_->exists(path);

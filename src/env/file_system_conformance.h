@@ -232,4 +232,128 @@ TEST_P(FileSystemConformance, LockIsExclusiveUntilReleased) {
   EXPECT_TRUE(again.has_value()) << again.status().to_string();
 }
 
+// ---- RandomRWFile ----
+
+// Reads [offset, offset + n) through f; "" with a test failure on error.
+inline std::string read_rw(const RandomRWFile& f, std::uint64_t offset, std::size_t n) {
+  std::string buf(n, '\0');
+  auto got = f.read_at(offset, std::as_writable_bytes(std::span<char>(buf.data(), buf.size())));
+  EXPECT_TRUE(got.has_value()) << got.status().to_string();
+  if (!got) return "";
+  buf.resize(*got);
+  return buf;
+}
+
+TEST_P(FileSystemConformance, RandomRWWriteAtOffsetsZeroFillsGaps) {
+  auto f = fs_->open_random_rw(path("data"), /*create=*/true);
+  ASSERT_TRUE(f.has_value()) << f.status().to_string();
+  EXPECT_EQ(*(*f)->size(), 0u) << "created empty";
+  ASSERT_TRUE((*f)->write_at(0, as_bytes("head")).is_ok());
+  ASSERT_TRUE((*f)->write_at(10, as_bytes("tail")).is_ok());
+  EXPECT_EQ(*(*f)->size(), 14u);
+  EXPECT_EQ(read_rw(**f, 0, 100), std::string("head\0\0\0\0\0\0tail", 14));
+  ASSERT_TRUE((*f)->write_at(2, as_bytes("XYZ")).is_ok()) << "overwrite across a boundary";
+  EXPECT_EQ(read_rw(**f, 0, 6), std::string("heXYZ\0", 6));
+  ASSERT_TRUE((*f)->write_at(12, as_bytes("LONGER")).is_ok()) << "overwrite and extend";
+  EXPECT_EQ(read_rw(**f, 10, 100), "taLONGER");
+  EXPECT_EQ(*(*f)->size(), 18u);
+  ASSERT_TRUE((*f)->write_at(1000, as_bytes("")).is_ok());
+  EXPECT_EQ(*(*f)->size(), 18u) << "an empty write does not extend the file";
+  ASSERT_TRUE((*f)->sync().is_ok());
+  EXPECT_EQ(read_all(*fs_, path("data")), std::string("heXYZ\0\0\0\0\0taLONGER", 18))
+      << "other handles see the bytes";
+}
+
+TEST_P(FileSystemConformance, RandomRWReadAtAndPastEnd) {
+  auto f = fs_->open_random_rw(path("data"), true);
+  ASSERT_TRUE(f.has_value());
+  ASSERT_TRUE((*f)->write_at(0, as_bytes("0123456789")).is_ok());
+  EXPECT_EQ(read_rw(**f, 3, 4), "3456");
+  EXPECT_EQ(read_rw(**f, 8, 10), "89") << "short read at end of file";
+  EXPECT_EQ(read_rw(**f, 10, 10), "") << "at end of file";
+  EXPECT_EQ(read_rw(**f, 5000, 10), "") << "past end of file";
+  EXPECT_EQ(read_rw(**f, 2, 0), "");
+}
+
+TEST_P(FileSystemConformance, RandomRWTruncateShrinksAndGrows) {
+  auto f = fs_->open_random_rw(path("data"), true);
+  ASSERT_TRUE(f.has_value());
+  ASSERT_TRUE((*f)->write_at(0, as_bytes("abcdef")).is_ok());
+  ASSERT_TRUE((*f)->truncate(2).is_ok());
+  EXPECT_EQ(*(*f)->size(), 2u);
+  EXPECT_EQ(read_rw(**f, 0, 10), "ab");
+  ASSERT_TRUE((*f)->truncate(5).is_ok());
+  EXPECT_EQ(read_rw(**f, 0, 10), std::string("ab\0\0\0", 5)) << "grows with zeros, old bytes gone";
+  ASSERT_TRUE((*f)->sync().is_ok());
+  ASSERT_TRUE((*f)->close().is_ok());
+  EXPECT_EQ(read_all(*fs_, path("data")), std::string("ab\0\0\0", 5));
+}
+
+TEST_P(FileSystemConformance, RandomRWReopenKeepsContents) {
+  {
+    auto f = fs_->open_random_rw(path("data"), true);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(4, as_bytes("page")).is_ok());
+    ASSERT_TRUE((*f)->sync().is_ok());
+    ASSERT_TRUE((*f)->close().is_ok());
+    EXPECT_FALSE((*f)->write_at(0, as_bytes("x")).is_ok()) << "write_at after close must fail";
+    EXPECT_FALSE((*f)->read_at(0, {}).has_value()) << "read_at after close must fail";
+  }
+  auto again = fs_->open_random_rw(path("data"), /*create=*/true);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*(*again)->size(), 8u) << "create=true does not truncate an existing file";
+  EXPECT_EQ(read_rw(**again, 0, 8), std::string("\0\0\0\0page", 8));
+  auto plain = fs_->open_random_rw(path("data"), /*create=*/false);
+  ASSERT_TRUE(plain.has_value()) << plain.status().to_string();
+  EXPECT_EQ(read_rw(**plain, 4, 4), "page");
+}
+
+TEST_P(FileSystemConformance, RandomRWMissingIsNotFoundWithoutCreate) {
+  auto f = fs_->open_random_rw(path("missing"), /*create=*/false);
+  ASSERT_FALSE(f.has_value());
+  EXPECT_TRUE(f.status().is_not_found()) << f.status().to_string();
+  EXPECT_NE(f.status().message().find(path("missing")), std::string::npos);
+  EXPECT_FALSE(*fs_->exists(path("missing"))) << "a failed open creates nothing";
+  auto nodir = fs_->open_random_rw(path("no/such"), /*create=*/true);
+  ASSERT_FALSE(nodir.has_value());
+  EXPECT_TRUE(nodir.status().is_not_found()) << nodir.status().to_string();
+}
+
+TEST_P(FileSystemConformance, RandomRWSharesFilesWithAppendHandles) {
+  write_file(*fs_, path("f"), "appended");
+  auto f = fs_->open_random_rw(path("f"), false);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(read_rw(**f, 0, 100), "appended");
+  ASSERT_TRUE((*f)->write_at(0, as_bytes("A")).is_ok());
+  auto w = fs_->new_writable_file(path("f"), FileSystem::OpenMode::kAppendExisting);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE((*w)->append(as_bytes("+more")).is_ok());
+  EXPECT_EQ(read_rw(**f, 0, 100), "Appended+more");
+  EXPECT_EQ(read_all(*fs_, path("f")), "Appended+more");
+}
+
+TEST_P(FileSystemConformance, MapReadonlyMatchesContentsOrIsNotSupported) {
+  write_file(*fs_, path("f"), "mapped bytes");
+  auto m = fs_->map_readonly(path("f"));
+  if (!m.has_value()) {
+    EXPECT_TRUE(m.status().is_not_supported()) << m.status().to_string();
+    return;
+  }
+  const auto bytes = (*m)->data();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "mapped bytes");
+  EXPECT_EQ((*m)->size(), 12u);
+  auto f = fs_->open_random_rw(path("f"), false);
+  ASSERT_TRUE(f.has_value());
+  ASSERT_TRUE((*f)->write_at(0, as_bytes("M")).is_ok());
+  EXPECT_EQ(static_cast<char>((*m)->data()[0]), 'M') << "the mapping is shared";
+
+  write_file(*fs_, path("empty"), "");
+  auto e = fs_->map_readonly(path("empty"));
+  ASSERT_TRUE(e.has_value()) << e.status().to_string();
+  EXPECT_EQ((*e)->size(), 0u);
+  auto missing = fs_->map_readonly(path("missing"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_TRUE(missing.status().is_not_found()) << missing.status().to_string();
+}
+
 }  // namespace lightning::testing

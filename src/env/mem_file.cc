@@ -75,6 +75,55 @@ class MemReadableFile final : public ReadableFile {
   const std::uint64_t epoch_;
 };
 
+// Errors from write_at / sync / truncate poison the handle (see RandomRWFile).
+class MemRandomRWFile final : public RandomRWFile {
+ public:
+  MemRandomRWFile(std::shared_ptr<MemCore> core, std::shared_ptr<Inode> inode, std::string path,
+                  std::uint64_t epoch)
+      : core_(std::move(core)), inode_(std::move(inode)), path_(std::move(path)), epoch_(epoch) {}
+
+  Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    LIGHTNING_RETURN_IF_ERROR(check_writable());
+    return poison_on_error(core_->write_at(*inode_, path_, epoch_, offset, data));
+  }
+  Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) const override {
+    if (closed_) return closed_error();
+    return core_->read(*inode_, path_, epoch_, offset, out);
+  }
+  Status sync() override {
+    LIGHTNING_RETURN_IF_ERROR(check_writable());
+    return poison_on_error(core_->sync(*inode_, path_, epoch_));
+  }
+  Result<std::uint64_t> size() const override {
+    if (closed_) return closed_error();
+    return core_->size(*inode_, path_, epoch_);
+  }
+  Status truncate(std::uint64_t size) override {
+    LIGHTNING_RETURN_IF_ERROR(check_writable());
+    return poison_on_error(core_->truncate(*inode_, path_, epoch_, size));
+  }
+  Status close() override {
+    if (closed_) return closed_error();
+    closed_ = true;
+    return core_->check_alive(path_, epoch_);
+  }
+
+ private:
+  Status closed_error() const { return Status::invalid_argument(path_ + ": file is closed"); }
+  Status check_writable() const { return closed_ ? closed_error() : error_; }
+  Status poison_on_error(Status s) {
+    if (!s.is_ok()) error_ = s;
+    return s;
+  }
+
+  const std::shared_ptr<MemCore> core_;
+  const std::shared_ptr<Inode> inode_;
+  const std::string path_;
+  const std::uint64_t epoch_;
+  bool closed_ = false;  // written only by close(), which runs alone
+  Status error_;         // the first write_at/sync/truncate failure; sticky
+};
+
 class MemFileLock final : public FileLock {
  public:
   MemFileLock(std::shared_ptr<MemCore> core, std::string normalized)
@@ -90,23 +139,61 @@ class MemFileLock final : public FileLock {
 
 // ---- Inode ----
 
-void Inode::resize(std::uint64_t size) {
-  if (size < synced && !durable_override) durable_override = data.substr(0, synced);
+void apply_write(std::string& image, std::uint64_t offset, std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (image.size() < offset + bytes.size()) image.resize(offset + bytes.size(), '\0');
+  image.replace(offset, bytes.size(), bytes);
+}
+
+void Inode::write(std::uint64_t offset, std::string_view bytes, bool positioned) {
+  if (bytes.empty()) return;
+  apply_write(data, offset, bytes);
+  if (!track_durability) return;
+  if (!positioned && !pending.empty()) {
+    PendingOp& last = pending.back();
+    if (last.kind == PendingOp::Kind::kWrite && !last.positioned &&
+        last.offset + last.bytes.size() == offset) {
+      last.bytes.append(bytes);
+      return;
+    }
+  }
+  pending.push_back(PendingOp{.kind = PendingOp::Kind::kWrite,
+                              .offset = offset,
+                              .bytes = std::string(bytes),
+                              .positioned = positioned});
+}
+
+void Inode::resize(std::uint64_t size, bool positioned) {
   data.resize(size, '\0');
+  if (!track_durability) return;
+  pending.push_back(PendingOp{
+      .kind = PendingOp::Kind::kResize, .offset = size, .bytes = {}, .positioned = positioned});
 }
 
 void Inode::mark_synced() {
-  synced = data.size();
-  durable_override.reset();
+  if (!track_durability) return;
+  // Replaying the log costs what was written since the last sync, not the
+  // file size (a WAL synced after every record stays linear).
+  for (const PendingOp& op : pending) {
+    if (op.kind == PendingOp::Kind::kWrite) {
+      apply_write(durable, op.offset, op.bytes);
+    } else {
+      durable.resize(op.offset, '\0');
+    }
+  }
+  pending.clear();
 }
 
-std::uint64_t Inode::durable_size() const {
-  return durable_override ? durable_override->size() : synced;
+std::uint64_t Inode::durable_size() const { return durable.size(); }
+
+bool Inode::has_positioned_pending() const {
+  return std::any_of(pending.begin(), pending.end(),
+                     [](const PendingOp& op) { return op.positioned; });
 }
 
 // ---- MemCore: paths ----
 
-MemCore::MemCore() {
+MemCore::MemCore(bool track_durability) : track_durability_(track_durability) {
   MutexLock l(mu_);
   dirs_[""];
   dirs_["/"];
@@ -156,7 +243,9 @@ std::shared_ptr<Inode> MemCore::find_file(const std::string& normalized) {
 // ---- MemCore: hooks (the plain in-memory file system injects nothing) ----
 
 Status MemCore::on_create(const std::string&) { return Status::ok(); }
-Status MemCore::on_append(const std::string&, std::size_t*) { return Status::ok(); }
+Status MemCore::on_write(std::string_view, const std::string&, std::size_t*) {
+  return Status::ok();
+}
 Status MemCore::on_sync(const std::string&) { return Status::ok(); }
 Status MemCore::on_sync_dir(const std::string&, const Dir&) { return Status::ok(); }
 
@@ -181,9 +270,9 @@ Result<std::unique_ptr<WritableFile>> MemCore::new_writable_file(const std::stri
     case FileSystem::OpenMode::kCreateOrTruncate:
       LIGHTNING_RETURN_IF_ERROR(on_create(path));
       if (inode) {
-        inode->resize(0);
+        inode->resize(0, /*positioned=*/false);
       } else {
-        inode = std::make_shared<Inode>();
+        inode = make_inode();
         p.dir->files[p.name] = inode;
       }
       break;
@@ -201,6 +290,26 @@ Result<std::unique_ptr<ReadableFile>> MemCore::open_readable(const std::string& 
   if (!inode) return no_such_file(path);
   return std::unique_ptr<ReadableFile>(
       std::make_unique<MemReadableFile>(shared_from_this(), inode, path, epoch_));
+}
+
+Result<std::unique_ptr<RandomRWFile>> MemCore::open_random_rw(const std::string& path,
+                                                              bool create) {
+  MutexLock l(mu_);
+  const std::string norm = normalize(path);
+  if (dirs_.contains(norm)) return is_a_directory(path);
+  Place p = place(norm);
+  if (p.dir == nullptr) return no_such_file(path);
+  std::shared_ptr<Inode> inode;
+  if (auto it = p.dir->files.find(p.name); it != p.dir->files.end()) {
+    inode = it->second;
+  } else {
+    if (!create) return no_such_file(path);
+    LIGHTNING_RETURN_IF_ERROR(on_create(path));
+    inode = make_inode();
+    p.dir->files[p.name] = inode;
+  }
+  return std::unique_ptr<RandomRWFile>(
+      std::make_unique<MemRandomRWFile>(shared_from_this(), inode, path, epoch_));
 }
 
 Result<bool> MemCore::exists(const std::string& path) {
@@ -266,7 +375,7 @@ Status MemCore::truncate_file(const std::string& path, std::uint64_t size) {
   if (dirs_.contains(norm)) return is_a_directory(path);
   std::shared_ptr<Inode> inode = find_file(norm);
   if (!inode) return no_such_file(path);
-  inode->resize(size);
+  inode->resize(size, /*positioned=*/false);
   return Status::ok();
 }
 
@@ -284,7 +393,7 @@ Result<std::unique_ptr<FileLock>> MemCore::lock_file(const std::string& path) {
   if (dirs_.contains(norm)) return is_a_directory(path);
   Place p = place(norm);
   if (p.dir == nullptr) return no_such_file(path);
-  if (!p.dir->files.contains(p.name)) p.dir->files[p.name] = std::make_shared<Inode>();
+  if (!p.dir->files.contains(p.name)) p.dir->files[p.name] = make_inode();
   if (!locked_.insert(norm).second) {
     return Status::busy(path + ": is locked by another process or Database instance");
   }
@@ -305,11 +414,31 @@ Status MemCore::append(Inode& inode, const std::string& path, std::uint64_t epoc
   *stored = 0;
   if (epoch != epoch_) return dead_handle(path);
   std::size_t n = data.size();
-  Status s = on_append(path, &n);
+  Status s = on_write("append", path, &n);
   n = std::min(n, data.size());
-  inode.data.append(reinterpret_cast<const char*>(data.data()), n);
+  inode.write(inode.data.size(), {reinterpret_cast<const char*>(data.data()), n},
+              /*positioned=*/false);
   *stored = n;
   return s;
+}
+
+Status MemCore::write_at(Inode& inode, const std::string& path, std::uint64_t epoch,
+                         std::uint64_t offset, std::span<const std::byte> data) {
+  MutexLock l(mu_);
+  if (epoch != epoch_) return dead_handle(path);
+  std::size_t n = data.size();
+  Status s = on_write("write_at", path + " at offset " + std::to_string(offset), &n);
+  n = std::min(n, data.size());
+  inode.write(offset, {reinterpret_cast<const char*>(data.data()), n}, /*positioned=*/true);
+  return s;
+}
+
+Status MemCore::truncate(Inode& inode, const std::string& path, std::uint64_t epoch,
+                         std::uint64_t size) {
+  MutexLock l(mu_);
+  if (epoch != epoch_) return dead_handle(path);
+  inode.resize(size, /*positioned=*/true);
+  return Status::ok();
 }
 
 Status MemCore::sync(Inode& inode, const std::string& path, std::uint64_t epoch) {

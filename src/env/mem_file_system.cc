@@ -21,6 +21,10 @@ class MemFileSystem final : public FileSystem {
   Result<std::unique_ptr<ReadableFile>> open_readable(const std::string& path) override {
     return core_->open_readable(path);
   }
+  Result<std::unique_ptr<RandomRWFile>> open_random_rw(const std::string& path,
+                                                       bool create) override {
+    return core_->open_random_rw(path, create);
+  }
   Result<bool> exists(const std::string& path) override { return core_->exists(path); }
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
     return core_->list_dir(dir);

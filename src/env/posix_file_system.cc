@@ -1,20 +1,23 @@
-// The POSIX FileSystem: open/write/fdatasync/pread/flock.
+// The POSIX FileSystem: open/write/pwrite/fdatasync/pread/flock/mmap.
 //
 // Error mapping: ENOENT -> NotFound; EWOULDBLOCK on flock -> Busy; everything
 // else (EIO, ENOSPC, EEXIST from kCreateNew, EACCES, ...) -> IOError. Every
 // message is "<operation> <path>[ at offset N]: <strerror(errno)>".
 //
 // A WritableFile whose append or sync failed is poisoned: later appends and
-// syncs return the same error. After a failed fdatasync the kernel may have
+// syncs return the same error; so is a RandomRWFile whose write_at, sync or
+// truncate failed. After a failed fdatasync the kernel may have
 // dropped the dirty pages, so a retry that "succeeds" would lie.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -41,6 +44,39 @@ Status posix_error_at(std::string_view op, const std::string& path, std::uint64_
 // close() that retries nothing: on Linux the fd is released even on EINTR.
 Status close_fd(int fd, const std::string& path) {
   if (::close(fd) != 0) return posix_error("close", path, errno);
+  return Status::ok();
+}
+
+// pread until out is full or end of file, retrying EINTR and short reads.
+Result<std::size_t> pread_fully(int fd, const std::string& path, std::uint64_t offset,
+                                std::span<std::byte> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return posix_error_at("pread", path, offset + done, errno);
+    }
+    if (n == 0) break;  // end of file
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+Result<std::uint64_t> fstat_size(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return posix_error("fstat", path, errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Status sync_fd(int fd, const std::string& path) {
+#if defined(__APPLE__)
+  const int rc = ::fcntl(fd, F_FULLFSYNC);
+#else
+  const int rc = ::fdatasync(fd);
+#endif
+  if (rc != 0) return posix_error("fdatasync", path, errno);
   return Status::ok();
 }
 
@@ -79,12 +115,7 @@ class PosixWritableFile final : public WritableFile {
   Status sync() override {
     if (fd_ < 0) return closed_error();
     if (!error_.is_ok()) return error_;
-#if defined(__APPLE__)
-    const int rc = ::fcntl(fd_, F_FULLFSYNC);
-#else
-    const int rc = ::fdatasync(fd_);
-#endif
-    if (rc != 0) error_ = posix_error("fdatasync", path_, errno);
+    error_ = sync_fd(fd_, path_);
     return error_;
   }
 
@@ -112,29 +143,103 @@ class PosixReadableFile final : public ReadableFile {
   ~PosixReadableFile() override { ::close(fd_); }
 
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) const override {
-    std::size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n =
-          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return posix_error_at("pread", path_, offset + done, errno);
-      }
-      if (n == 0) break;  // end of file
-      done += static_cast<std::size_t>(n);
-    }
-    return done;
+    return pread_fully(fd_, path_, offset, out);
   }
 
-  Result<std::uint64_t> size() const override {
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) return posix_error("fstat", path_, errno);
-    return static_cast<std::uint64_t>(st.st_size);
-  }
+  Result<std::uint64_t> size() const override { return fstat_size(fd_, path_); }
 
  private:
   const int fd_;
   const std::string path_;
+};
+
+class PosixRandomRWFile final : public RandomRWFile {
+ public:
+  PosixRandomRWFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixRandomRWFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    LIGHTNING_RETURN_IF_ERROR(check_writable());
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const std::uint64_t at = offset + done;
+      const ssize_t n =
+          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(at));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return poison(posix_error_at("pwrite", path_, at, errno));
+      }
+      if (n == 0) {  // not expected for regular files; never spin
+        return poison(Status::io_error("pwrite " + path_ + " at offset " + std::to_string(at) +
+                                       ": wrote 0 bytes"));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    return Status::ok();
+  }
+
+  Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) const override {
+    if (fd_ < 0) return closed_error();
+    return pread_fully(fd_, path_, offset, out);
+  }
+
+  Status sync() override {
+    LIGHTNING_RETURN_IF_ERROR(check_writable());
+    Status s = sync_fd(fd_, path_);
+    return s.is_ok() ? s : poison(std::move(s));
+  }
+
+  Result<std::uint64_t> size() const override {
+    if (fd_ < 0) return closed_error();
+    return fstat_size(fd_, path_);
+  }
+
+  Status truncate(std::uint64_t size) override {
+    LIGHTNING_RETURN_IF_ERROR(check_writable());
+    int rc;
+    do {
+      rc = ::ftruncate(fd_, static_cast<off_t>(size));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+      return poison(posix_error("ftruncate", path_ + " to " + std::to_string(size), errno));
+    return Status::ok();
+  }
+
+  Status close() override {
+    if (fd_ < 0) return closed_error();
+    const int fd = fd_;
+    fd_ = -1;
+    return close_fd(fd, path_);
+  }
+
+ private:
+  Status closed_error() const { return Status::invalid_argument(path_ + ": file is closed"); }
+  Status check_writable() const { return fd_ < 0 ? closed_error() : error_; }
+  Status poison(Status s) {
+    error_ = s;
+    return s;
+  }
+
+  int fd_;  // -1 once closed
+  const std::string path_;
+  Status error_;  // the first write_at/sync/truncate failure; sticky
+};
+
+class PosixMappedRegion final : public MappedRegion {
+ public:
+  PosixMappedRegion(void* addr, std::size_t size) : addr_(addr), size_(size) {}
+  ~PosixMappedRegion() override {
+    if (size_ > 0) ::munmap(addr_, size_);
+  }
+  std::span<const std::byte> data() const override {
+    return {static_cast<const std::byte*>(addr_), size_};
+  }
+
+ private:
+  void* const addr_;  // nullptr for an empty file (nothing mapped)
+  const std::size_t size_;
 };
 
 class PosixFileLock final : public FileLock {
@@ -185,6 +290,41 @@ class PosixFileSystem final : public FileSystem {
     const int fd = open_retrying(path, O_RDONLY);
     if (fd < 0) return posix_error("open", path, errno);
     return std::unique_ptr<ReadableFile>(std::make_unique<PosixReadableFile>(fd, path));
+  }
+
+  Result<std::unique_ptr<RandomRWFile>> open_random_rw(const std::string& path,
+                                                       bool create) override {
+    const int fd = open_retrying(path, create ? O_RDWR | O_CREAT : O_RDWR);
+    if (fd < 0) return posix_error("open", path, errno);
+    return std::unique_ptr<RandomRWFile>(std::make_unique<PosixRandomRWFile>(fd, path));
+  }
+
+  // mmap(PROT_READ, MAP_SHARED) of the whole file; the fd is closed at once
+  // (the mapping keeps the file alive).
+  Result<std::unique_ptr<MappedRegion>> map_readonly(const std::string& path) override {
+    const int fd = open_retrying(path, O_RDONLY);
+    if (fd < 0) return posix_error("open", path, errno);
+    Result<std::uint64_t> size = fstat_size(fd, path);
+    if (!size) {
+      ::close(fd);
+      return size.status();
+    }
+    if (*size > std::numeric_limits<std::size_t>::max()) {
+      ::close(fd);
+      return Status::not_supported("mmap " + path + ": file too large for the address space");
+    }
+    const auto len = static_cast<std::size_t>(*size);
+    void* addr = nullptr;
+    if (len > 0) {
+      addr = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);
+      if (addr == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        return posix_error("mmap", path, err);
+      }
+    }
+    ::close(fd);
+    return std::unique_ptr<MappedRegion>(std::make_unique<PosixMappedRegion>(addr, len));
   }
 
   Result<bool> exists(const std::string& path) override {

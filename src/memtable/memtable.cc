@@ -133,15 +133,25 @@ void MemTable::add(SequenceNumber seq, ValueKind kind, std::string_view key,
 
 MemTable::LookupResult MemTable::get(std::string_view key, SequenceNumber snapshot,
                                      std::string* value) const {
-  std::string target;
-  put_varint32(target, static_cast<std::uint32_t>(key.size() + kInternalKeyTagSize));
-  append_internal_key(target, key, snapshot, kValueKindForSeek);
+  // The seek target in entry format; on the stack for ordinary key sizes so
+  // that a lookup does not allocate.
+  const std::size_t ikey_len = key.size() + kInternalKeyTagSize;
+  char stack_buf[256];
+  std::string heap_buf;
+  char* target = stack_buf;
+  if (ikey_len + 5 > sizeof stack_buf) {
+    heap_buf.resize(ikey_len + 5);
+    target = heap_buf.data();
+  }
+  char* p = encode_varint32(target, static_cast<std::uint32_t>(ikey_len));
+  std::memcpy(p, key.data(), key.size());
+  encode_fixed64(p + key.size(), pack_tag(snapshot, kValueKindForSeek));
 
   // The seek key sorts before every entry of `key` with sequence <= snapshot
   // and after every newer one, so the first entry at or after it is the
   // newest visible version if its user key matches.
   Table::Iterator it(&rep_->table);
-  it.seek(target.data());
+  it.seek(target);
   if (!it.valid()) return LookupResult::kNotFound;
 
   const char* after_key;
@@ -152,7 +162,7 @@ MemTable::LookupResult MemTable::get(std::string_view key, SequenceNumber snapsh
   (void)ok;
   if (parsed.user_key != key) return LookupResult::kNotFound;
   if (parsed.kind == ValueKind::kDelete) return LookupResult::kDeleted;
-  value->assign(length_prefixed_at(after_key));
+  if (value != nullptr) value->assign(length_prefixed_at(after_key));
   return LookupResult::kFound;
 }
 

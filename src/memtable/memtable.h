@@ -39,7 +39,8 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
 
   enum class LookupResult { kNotFound, kFound, kDeleted };
   // Finds the newest entry for key with sequence <= snapshot. On kFound,
-  // *value receives the value (assign, not append).
+  // *value receives the value (assign, not append) unless value is null.
+  // Does not allocate for keys up to ~240 bytes.
   LookupResult get(std::string_view key, SequenceNumber snapshot, std::string* value) const;
 
   // Iterates every entry (all versions, tombstones) in internal-key order.

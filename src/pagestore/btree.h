@@ -1,0 +1,74 @@
+// The copy-on-write B+tree over a PageStore.
+//
+// Shape: leaves hold (key, value) cells (values inline or in overflow
+// extents); inner pages hold (min key of child, child PageRef) cells; the
+// first cell of an inner page routes everything smaller. Pages are never
+// modified in place: a merge writes new pages for every page it changes and
+// for their ancestors, and the caller publishes the new root with
+// PageStore::commit().
+//
+// Reads (get, iterators) take a TreeRoot: the tree as of one commit. They
+// are safe while a merge runs, as long as the caller holds a
+// PageStore::ReaderTicket for that root's epoch.
+//
+// Thread safety: reads may run concurrently; merge_into_tree is the single
+// writer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "db/internal_iterator.h"
+#include "lightning/status.h"
+#include "pagestore/page_format.h"
+#include "pagestore/page_store.h"
+
+namespace lightning::pagestore {
+
+struct TreeRoot {
+  PageRef root;                  // page_id 0: empty tree
+  std::uint8_t height = 0;       // 0 empty, 1 = the root is a leaf
+  std::uint64_t entry_count = 0;
+};
+
+// Point lookup. Returns true and sets *value when key is present.
+Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_view key,
+                      std::string* value);
+
+// Ordered iteration over the tree's entries, presented as internal keys with
+// sequence 0 and kind kPut (older than every memtable entry).
+std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root);
+
+// A sorted stream of changes to apply (strictly increasing keys).
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  virtual bool valid() const = 0;
+  virtual std::string_view key() const = 0;
+  virtual bool is_delete() const = 0;
+  virtual std::string_view value() const = 0;  // REQUIRES !is_delete()
+  virtual void next() = 0;
+  virtual Status status() const = 0;
+};
+
+struct MergeStats {
+  std::uint64_t pages_written = 0;
+  std::uint64_t pages_freed = 0;
+  std::uint64_t keys_added = 0;
+  std::uint64_t keys_removed = 0;
+};
+
+// Applies changes to the tree at `old` copy-on-write: writes the new pages
+// through store.write(), frees replaced pages and extents with store.free(),
+// and returns the new root (not yet published).
+Result<TreeRoot> merge_into_tree(PageStore& store, const TreeRoot& old, ChangeSource& changes,
+                                 MergeStats* stats);
+
+// Walks every page reachable from root: checksums (via verify_page), key
+// order within and across pages, separator keys bounding their subtrees,
+// levels, and the entry count. Corruption names the page.
+Status verify_tree(const PageStore& store, const TreeRoot& root, std::uint64_t* pages_visited);
+
+}  // namespace lightning::pagestore

@@ -1,0 +1,350 @@
+// B+tree reads: point lookups, iteration, verification.
+#include <vector>
+
+#include "db/dbformat.h"
+#include "pagestore/btree_internal.h"
+
+namespace lightning::pagestore {
+
+using detail::key_loader;
+using detail::load_overflow;
+using detail::page_where;
+
+Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_view key,
+                      std::string* value) {
+  if (root.height == 0) return false;
+  const KeyLoader loader = key_loader(store);
+  PageRef ref = root.root;
+  for (std::uint8_t level = root.height - 1; level > 0; --level) {
+    auto h = store.read(ref, PageType::kInner);
+    if (!h) return h.status();
+    auto page = InnerPage::open(h->data(), page_where(store, ref));
+    if (!page) return page.status();
+    if (page->level() != level) {
+      return Status::corruption(page_where(store, ref) + ": inner page has level " +
+                                std::to_string(page->level()) + ", expected " + std::to_string(level));
+    }
+    std::uint32_t i;
+    if (page->has_long_keys()) {
+      auto r = page->find_child(key, loader);
+      if (!r) return r.status();
+      i = *r;
+    } else {
+      i = page->find_child(key);
+    }
+    ref = page->child(i);
+  }
+  auto h = store.read(ref, PageType::kLeaf);
+  if (!h) return h.status();
+  auto leaf = LeafPage::open(h->data(), page_where(store, ref));
+  if (!leaf) return leaf.status();
+  std::uint32_t i;
+  int cmp;
+  if (leaf->has_long_keys()) {
+    auto r = leaf->lower_bound(key, loader);
+    if (!r) return r.status();
+    i = *r;
+    if (i >= leaf->count()) return false;
+    auto c = leaf->compare_key(i, key, loader);
+    if (!c) return c.status();
+    cmp = *c;
+  } else {
+    i = leaf->lower_bound(key);
+    if (i >= leaf->count()) return false;
+    cmp = leaf->compare_key(i, key);
+  }
+  if (cmp != 0) return false;
+  if (leaf->is_overflow(i)) {
+    LIGHTNING_RETURN_IF_ERROR(load_overflow(store, leaf->overflow_ref(i), value));
+  } else {
+    value->assign(leaf->inline_value(i));
+  }
+  return true;
+}
+
+namespace {
+
+// A root-to-leaf path of pinned pages. Each level keeps its page pinned so
+// that the views into it stay valid.
+class TreeIterator final : public InternalIterator {
+ public:
+  TreeIterator(const PageStore& store, const TreeRoot& root)
+      : store_(store), root_(root), loader_(key_loader(store)) {}
+
+  bool valid() const override { return valid_; }
+  void seek_to_first() override { descend_edge(true); }
+  void seek_to_last() override { descend_edge(false); }
+
+  // Tree entries are (key, tag kTreeTag). For a target (k, T): an entry with
+  // user key k sorts before the target iff kTreeTag > T (tags descend).
+  static constexpr std::uint64_t kTreeTag = 1;  // pack_tag(0, kPut)
+  static_assert(kTreeTag == (0u << 8 | static_cast<std::uint8_t>(ValueKind::kPut)));
+
+  void seek(std::string_view internal_target) override {
+    std::string_view user = extract_user_key(internal_target);
+    const std::uint64_t tag = target_tag(internal_target);
+    if (!descend_to(user)) return;
+    Level& leaf = path_.back();
+    std::uint32_t i = 0;
+    if (!leaf_lower_bound(leaf, user, &i)) return;
+    if (i < leaf.leaf->count() && tag < kTreeTag) {
+      auto c = compare(leaf, i, user);
+      if (!c) return fail(c.status());
+      if (*c == 0) ++i;  // the entry for user sorts before the target
+    }
+    if (i >= leaf.leaf->count()) {
+      leaf.index = leaf.leaf->count() - 1;
+      advance_leaf(true);
+    } else {
+      leaf.index = i;
+      load_current();
+    }
+  }
+
+  void seek_for_prev(std::string_view internal_target) override {
+    std::string_view user = extract_user_key(internal_target);
+    const std::uint64_t tag = target_tag(internal_target);
+    if (!descend_to(user)) return;
+    Level& leaf = path_.back();
+    std::uint32_t i = 0;
+    if (!leaf_lower_bound(leaf, user, &i)) return;
+    // i = first key >= user; the entry for user is <= target iff kTreeTag >= tag.
+    bool include_equal = false;
+    if (i < leaf.leaf->count()) {
+      auto c = compare(leaf, i, user);
+      if (!c) return fail(c.status());
+      include_equal = (*c == 0) && kTreeTag >= tag;
+    }
+    if (include_equal) {
+      leaf.index = i;
+      load_current();
+    } else if (i == 0) {
+      leaf.index = 0;
+      advance_leaf(false);
+    } else {
+      leaf.index = i - 1;
+      load_current();
+    }
+  }
+
+  void next() override {
+    Level& leaf = path_.back();
+    if (leaf.index + 1 < leaf.leaf->count()) {
+      ++leaf.index;
+      load_current();
+    } else {
+      advance_leaf(true);
+    }
+  }
+
+  void prev() override {
+    Level& leaf = path_.back();
+    if (leaf.index > 0) {
+      --leaf.index;
+      load_current();
+    } else {
+      advance_leaf(false);
+    }
+  }
+
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_view_; }
+  Status status() const override { return status_; }
+
+ private:
+  struct Level {
+    PageHandle handle;
+    std::optional<InnerPage> inner;
+    std::optional<LeafPage> leaf;
+    std::uint32_t index = 0;
+  };
+
+  static std::uint64_t target_tag(std::string_view internal_target) {
+    if (internal_target.size() < kInternalKeyTagSize) return 0;
+    return decode_fixed64(internal_target.data() + internal_target.size() - kInternalKeyTagSize);
+  }
+
+  void fail(Status s) {
+    status_ = std::move(s);
+    valid_ = false;
+  }
+
+  // Loads the page at ref as level `level` (0 = leaf) into *out.
+  bool load(const PageRef& ref, std::uint8_t level, Level* out) {
+    PageType type = level == 0 ? PageType::kLeaf : PageType::kInner;
+    auto h = store_.read(ref, type);
+    if (!h) {
+      fail(h.status());
+      return false;
+    }
+    out->handle = std::move(*h);
+    out->inner.reset();
+    out->leaf.reset();
+    if (level == 0) {
+      auto p = LeafPage::open(out->handle.data(), page_where(store_, ref));
+      if (!p) {
+        fail(p.status());
+        return false;
+      }
+      out->leaf.emplace(*p);
+      if (out->leaf->count() == 0) {
+        fail(Status::corruption(page_where(store_, ref) + ": empty leaf page"));
+        return false;
+      }
+    } else {
+      auto p = InnerPage::open(out->handle.data(), page_where(store_, ref));
+      if (!p) {
+        fail(p.status());
+        return false;
+      }
+      if (p->level() != level) {
+        fail(Status::corruption(page_where(store_, ref) + ": inner page has level " +
+                                std::to_string(p->level()) + ", expected " + std::to_string(level)));
+        return false;
+      }
+      out->inner.emplace(*p);
+    }
+    return true;
+  }
+
+  void reset_path() {
+    valid_ = false;
+    path_.clear();
+    path_.resize(root_.height);
+  }
+
+  // Descends along the first (or last) child at every level.
+  void descend_edge(bool leftmost) {
+    reset_path();
+    if (root_.height == 0) return;
+    PageRef ref = root_.root;
+    for (int d = 0; d < root_.height; ++d) {
+      std::uint8_t level = static_cast<std::uint8_t>(root_.height - 1 - d);
+      if (!load(ref, level, &path_[static_cast<std::size_t>(d)])) return;
+      Level& l = path_[static_cast<std::size_t>(d)];
+      if (level > 0) {
+        l.index = leftmost ? 0 : l.inner->count() - 1;
+        ref = l.inner->child(l.index);
+      } else {
+        l.index = leftmost ? 0 : l.leaf->count() - 1;
+      }
+    }
+    load_current();
+  }
+
+  // Descends to the leaf whose range holds user; false on error/empty tree.
+  bool descend_to(std::string_view user) {
+    reset_path();
+    if (root_.height == 0) return false;
+    PageRef ref = root_.root;
+    for (int d = 0; d < root_.height; ++d) {
+      std::uint8_t level = static_cast<std::uint8_t>(root_.height - 1 - d);
+      if (!load(ref, level, &path_[static_cast<std::size_t>(d)])) return false;
+      Level& l = path_[static_cast<std::size_t>(d)];
+      if (level > 0) {
+        if (l.inner->has_long_keys()) {
+          auto r = l.inner->find_child(user, loader_);
+          if (!r) {
+            fail(r.status());
+            return false;
+          }
+          l.index = *r;
+        } else {
+          l.index = l.inner->find_child(user);
+        }
+        ref = l.inner->child(l.index);
+      }
+    }
+    return true;
+  }
+
+  bool leaf_lower_bound(Level& leaf, std::string_view user, std::uint32_t* i) {
+    if (leaf.leaf->has_long_keys()) {
+      auto r = leaf.leaf->lower_bound(user, loader_);
+      if (!r) {
+        fail(r.status());
+        return false;
+      }
+      *i = *r;
+    } else {
+      *i = leaf.leaf->lower_bound(user);
+    }
+    return true;
+  }
+
+  Result<int> compare(Level& leaf, std::uint32_t i, std::string_view user) {
+    if (leaf.leaf->has_long_keys()) return leaf.leaf->compare_key(i, user, loader_);
+    return leaf.leaf->compare_key(i, user);
+  }
+
+  // Moves to the next (forward) or previous leaf, positioned at its first
+  // (or last) cell; invalid at either end of the tree.
+  void advance_leaf(bool forward) {
+    int depth = static_cast<int>(path_.size()) - 1;
+    // Climb to the nearest ancestor that has a sibling in that direction.
+    int d = depth - 1;
+    for (; d >= 0; --d) {
+      Level& l = path_[static_cast<std::size_t>(d)];
+      if (forward ? l.index + 1 < l.inner->count() : l.index > 0) break;
+    }
+    if (d < 0) {
+      valid_ = false;
+      return;
+    }
+    Level& pivot = path_[static_cast<std::size_t>(d)];
+    pivot.index = forward ? pivot.index + 1 : pivot.index - 1;
+    PageRef ref = pivot.inner->child(pivot.index);
+    for (int e = d + 1; e <= depth; ++e) {
+      std::uint8_t level = static_cast<std::uint8_t>(depth - e);
+      if (!load(ref, level, &path_[static_cast<std::size_t>(e)])) return;
+      Level& l = path_[static_cast<std::size_t>(e)];
+      if (level > 0) {
+        l.index = forward ? 0 : l.inner->count() - 1;
+        ref = l.inner->child(l.index);
+      } else {
+        l.index = forward ? 0 : l.leaf->count() - 1;
+      }
+    }
+    load_current();
+  }
+
+  // Materializes key_ (internal key, tag 0) and the value of the current cell.
+  void load_current() {
+    Level& leaf = path_.back();
+    const std::uint32_t i = leaf.index;
+    Status s;
+    if (leaf.leaf->is_long_key(i)) {
+      s = leaf.leaf->key(i, &key_, loader_);
+    } else {
+      leaf.leaf->key(i, &key_);
+    }
+    if (!s.is_ok()) return fail(s);
+    put_fixed64(key_, pack_tag(0, ValueKind::kPut));
+    if (leaf.leaf->is_overflow(i)) {
+      s = load_overflow(store_, leaf.leaf->overflow_ref(i), &value_);
+      if (!s.is_ok()) return fail(s);
+      value_view_ = value_;
+    } else {
+      value_view_ = leaf.leaf->inline_value(i);
+    }
+    valid_ = true;
+  }
+
+  const PageStore& store_;
+  const TreeRoot root_;
+  const KeyLoader loader_;
+  std::vector<Level> path_;  // path_[0] = root, path_.back() = leaf
+  bool valid_ = false;
+  std::string key_;
+  std::string value_;
+  std::string_view value_view_;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root) {
+  return std::make_unique<TreeIterator>(store, root);
+}
+
+}  // namespace lightning::pagestore

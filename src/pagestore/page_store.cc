@@ -1,0 +1,311 @@
+#include "pagestore/page_store.h"
+
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "pagestore/free_list_page.h"
+#include "util/coding.h"
+
+namespace lightning::pagestore {
+
+namespace {
+std::string parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+}  // namespace
+
+PageStore::PageStore(std::shared_ptr<FileSystem> fs, std::string path, const Options& options)
+    : fs_(std::move(fs)), path_(std::move(path)), cache_(options.cache), file_id_(options.file_id),
+      page_size_(options.page_size) {}
+
+PageStore::~PageStore() {
+  if (file_ != nullptr) (void)file_->close();
+}
+
+Result<std::unique_ptr<PageStore>> PageStore::open(std::shared_ptr<FileSystem> fs, std::string path,
+                                                   const Options& options) {
+  std::unique_ptr<PageStore> store(new PageStore(std::move(fs), std::move(path), options));
+  auto exists = store->fs_->exists(store->path_);
+  if (!exists) return exists.status();
+  if (!*exists) {
+    if (!options.create_if_missing) return Status::not_found(store->path_ + ": data file is missing");
+    LIGHTNING_RETURN_IF_ERROR(store->create());
+  } else {
+    auto file = store->fs_->open_random_rw(store->path_, false);
+    if (!file) return file.status();
+    store->file_ = std::move(*file);
+    LIGHTNING_RETURN_IF_ERROR(store->load());
+  }
+  return store;
+}
+
+Status PageStore::create() {
+  auto file = fs_->open_random_rw(path_, true);
+  if (!file) return file.status();
+  file_ = std::move(*file);
+  // Slot 0 stays zero (invalid); slot 1 holds epoch 1: an empty tree.
+  Meta m;
+  m.page_size = page_size_;
+  m.epoch = 1;
+  m.high_water = kMetaPages;
+  std::string zeros(page_size_, '\0');
+  LIGHTNING_RETURN_IF_ERROR(file_->write_at(0, std::as_bytes(std::span(zeros))));
+  LIGHTNING_RETURN_IF_ERROR(write_meta(m));
+  LIGHTNING_RETURN_IF_ERROR(file_->sync());
+  LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(parent_dir(path_)));
+  MutexLock l(mu_);
+  meta_ = m;
+  free_ = std::make_unique<FreeSpace>(kMetaPages, kMetaPages);
+  return Status::ok();
+}
+
+Status PageStore::load() {
+  // Slot 0 is at offset 0; slot 1 at offset page_size, which is read from
+  // slot 0 or, if slot 0 is damaged, found by trying every legal page size.
+  std::byte buf[kMetaSize];
+  std::optional<Meta> slots[2];
+  Status errors[2];
+  auto read_slot = [&](std::uint64_t offset, std::string_view name) -> Result<Meta> {
+    auto n = file_->read_at(offset, buf);
+    if (!n) return n.status();
+    if (*n < kMetaSize) return Status::corruption(path_ + ": " + std::string(name) + " is truncated");
+    return decode_meta(std::span(buf, kMetaSize), path_ + " " + std::string(name) + " at offset " +
+                                                      std::to_string(offset));
+  };
+  if (auto a = read_slot(0, "meta slot 0"); a) {
+    slots[0] = *a;
+  } else {
+    if (a.status().is_io_error() || a.status().is_not_supported()) return a.status();
+    errors[0] = a.status();
+  }
+  for (std::uint32_t ps = 4096; ps <= 65536; ps *= 2) {
+    if (slots[0] && slots[0]->page_size != ps) continue;
+    auto b = read_slot(ps, "meta slot 1");
+    if (b && b->page_size == ps) {
+      slots[1] = *b;
+      break;
+    }
+    if (!b && (b.status().is_io_error() || b.status().is_not_supported())) return b.status();
+    if (!b) errors[1] = b.status();
+  }
+  if (!slots[0] && !slots[1]) {
+    return Status::corruption(path_ + ": neither meta slot is valid (" + errors[0].message() + "; " +
+                              (errors[1].is_ok() ? std::string("slot 1 not found") : errors[1].message()) + ")");
+  }
+  int pick = !slots[0] ? 1 : !slots[1] ? 0 : (slots[1]->epoch > slots[0]->epoch ? 1 : 0);
+  if (slots[0] && slots[1] && slots[0]->page_size != slots[1]->page_size) {
+    return Status::corruption(path_ + ": the meta slots disagree on the page size");
+  }
+  fallback_used_ = !slots[0] || !slots[1];
+  Meta m = *slots[pick];
+  if (meta_slot_for_epoch(m.epoch) != static_cast<std::uint64_t>(pick)) {
+    return Status::corruption(path_ + ": meta slot " + std::to_string(pick) + " holds epoch " +
+                              std::to_string(m.epoch) + " of the other slot's parity");
+  }
+  page_size_ = m.page_size;
+  std::unique_ptr<FreeSpace> free_space;
+  if (m.free_space.page_id != 0) {
+    std::string image;
+    LIGHTNING_RETURN_IF_ERROR(read_uncached(m.free_space, PageType::kFreeList, &image));
+    std::string payload;
+    LIGHTNING_RETURN_IF_ERROR(read_free_list_payload(image, m.free_space, path_, &payload));
+    if (payload.size() < m.free_space_bytes) {
+      return Status::corruption(path_ + ": free-space map at page " + std::to_string(m.free_space.page_id) +
+                                " is shorter than the meta slot says");
+    }
+    auto decoded = FreeSpace::decode(std::string_view(payload).substr(0, m.free_space_bytes), kMetaPages,
+                                     path_ + " page " + std::to_string(m.free_space.page_id));
+    if (!decoded) return decoded.status();
+    free_space = std::make_unique<FreeSpace>(std::move(*decoded));
+  } else {
+    free_space = std::make_unique<FreeSpace>(kMetaPages, m.high_water);
+  }
+  if (free_space->high_water() != m.high_water) {
+    return Status::corruption(path_ + ": free-space map and meta slot disagree on the file size");
+  }
+  MutexLock l(mu_);
+  meta_ = m;
+  free_ = std::move(free_space);
+  free_space_ref_ = m.free_space;
+  // After a restart no reader exists: everything pending may be released as
+  // far as the two meta slots allow.
+  free_->release(m.epoch, std::numeric_limits<std::uint64_t>::max());
+  return Status::ok();
+}
+
+Meta PageStore::durable_meta() const {
+  MutexLock l(mu_);
+  return meta_;
+}
+
+std::uint64_t PageStore::page_count(const PageRef& ref) const {
+  return (static_cast<std::uint64_t>(ref.length) + page_size_ - 1) / page_size_;
+}
+
+Result<PageHandle> PageStore::read(const PageRef& ref, PageType type) const {
+  PageCacheKey key{file_id_, ref.page_id};
+  if (PageHandle h = cache_->lookup(key); h.valid()) return h;
+  std::string image;
+  LIGHTNING_RETURN_IF_ERROR(read_uncached(ref, type, &image));
+  auto data = std::make_unique<std::byte[]>(image.size());
+  std::memcpy(data.get(), image.data(), image.size());
+  return cache_->insert(key, std::move(data), image.size());
+}
+
+Status PageStore::read_uncached(const PageRef& ref, PageType type, std::string* image) const {
+  const std::uint64_t offset = ref.page_id * page_size_;
+  const std::string where = path_ + " page " + std::to_string(ref.page_id) + " (offset " + std::to_string(offset) + ")";
+  if (ref.page_id < kMetaPages || ref.length == 0 || ref.length % page_size_ != 0) {
+    return Status::corruption(where + ": invalid page reference (length " + std::to_string(ref.length) + ")");
+  }
+  image->resize(ref.length);
+  auto n = file_->read_at(offset, std::as_writable_bytes(std::span(image->data(), image->size())));
+  if (!n) return n.status();
+  if (*n != ref.length) {
+    return Status::corruption(where + ": file ends after " + std::to_string(*n) + " of " +
+                              std::to_string(ref.length) + " bytes");
+  }
+  return verify_page(std::as_bytes(std::span(image->data(), image->size())), ref, type, where);
+}
+
+PageStore::ReaderTicket& PageStore::ReaderTicket::operator=(ReaderTicket&& o) noexcept {
+  if (this != &o) {
+    reset();
+    store_ = o.store_;
+    epoch_ = o.epoch_;
+    o.store_ = nullptr;
+  }
+  return *this;
+}
+
+void PageStore::ReaderTicket::reset() {
+  if (store_ != nullptr) store_->unregister_reader(epoch_);
+  store_ = nullptr;
+}
+
+PageStore::ReaderTicket PageStore::register_reader(std::uint64_t epoch) const {
+  MutexLock l(mu_);
+  ++readers_[epoch];
+  return ReaderTicket(this, epoch);
+}
+
+void PageStore::unregister_reader(std::uint64_t epoch) const {
+  MutexLock l(mu_);
+  auto it = readers_.find(epoch);
+  if (it != readers_.end() && --it->second == 0) readers_.erase(it);
+}
+
+Extent PageStore::allocate(std::uint64_t pages) {
+  MutexLock l(mu_);
+  std::uint64_t oldest = readers_.empty() ? std::numeric_limits<std::uint64_t>::max() : readers_.begin()->first;
+  free_->release(meta_.epoch, oldest);
+  return free_->allocate(pages);
+}
+
+Status PageStore::write(std::uint64_t page_id, std::string image, bool cache) {
+  {
+    MutexLock l(mu_);
+    if (!error_.is_ok()) return error_;
+  }
+  Status s = file_->write_at(page_id * page_size_, std::as_bytes(std::span(image.data(), image.size())));
+  if (!s.is_ok()) return poison(s);
+  bytes_written_.fetch_add(image.size(), std::memory_order_relaxed);
+  if (!cache) {
+    cache_->erase({file_id_, page_id});  // a stale image of a reused page
+    return Status::ok();
+  }
+  auto data = std::make_unique<std::byte[]>(image.size());
+  std::memcpy(data.get(), image.data(), image.size());
+  cache_->insert({file_id_, page_id}, std::move(data), image.size());
+  return Status::ok();
+}
+
+void PageStore::free(const PageRef& ref) {
+  if (ref.page_id == 0) return;
+  MutexLock l(mu_);
+  free_->free({ref.page_id, page_count(ref)}, meta_.epoch + 1);
+}
+
+Status PageStore::poison(Status s) {
+  MutexLock l(mu_);
+  if (error_.is_ok()) error_ = s;
+  return s;
+}
+
+Status PageStore::write_meta(const Meta& m) {
+  char buf[kMetaSize];
+  encode_meta(m, buf);
+  const std::uint64_t offset = meta_slot_for_epoch(m.epoch) * page_size_;
+  Status s = file_->write_at(offset, std::as_bytes(std::span(buf)));
+  if (s.is_ok()) bytes_written_.fetch_add(kMetaSize, std::memory_order_relaxed);
+  return s;
+}
+
+Status PageStore::commit(Meta next) {
+  std::string payload;
+  Extent map_extent;
+  {
+    MutexLock l(mu_);
+    if (!error_.is_ok()) return error_;
+    next.epoch = meta_.epoch + 1;
+    next.page_size = page_size_;
+    // The previous map is replaced by this commit.
+    if (free_space_ref_.page_id != 0) {
+      free_->free({free_space_ref_.page_id, page_count(free_space_ref_)}, next.epoch);
+    }
+    free_->trim_tail();
+    // The map must describe the space after its own extent was taken out:
+    // allocate, re-encode, and grow the extent until the encoding fits.
+    std::uint64_t want = 1;
+    while (true) {
+      map_extent = free_->allocate(want);
+      free_->encode(&payload);
+      std::uint64_t need = free_list_pages(page_size_, payload.size());
+      if (need <= map_extent.pages) break;
+      free_->unallocate(map_extent);  // never written: reusable at once
+      want = need + 1;
+    }
+    next.high_water = free_->high_water();
+  }
+  std::string image;
+  PageRef map_ref = build_free_list(payload, map_extent.start, map_extent.pages, page_size_, &image);
+  Status s = write(map_extent.start, std::move(image), /*cache=*/false);
+  if (s.is_ok()) s = file_->sync();
+  next.free_space = map_ref;
+  next.free_space_bytes = payload.size();
+  if (s.is_ok()) s = write_meta(next);
+  if (s.is_ok()) s = file_->sync();
+  if (!s.is_ok()) return poison(s);
+  std::uint64_t high_water;
+  {
+    MutexLock l(mu_);
+    meta_ = next;
+    free_space_ref_ = map_ref;
+    std::uint64_t oldest = readers_.empty() ? std::numeric_limits<std::uint64_t>::max() : readers_.begin()->first;
+    free_->release(meta_.epoch, oldest);
+    high_water = meta_.high_water;
+  }
+  // Pages past the high-water mark are referenced by neither meta slot.
+  auto size = file_->size();
+  if (size && *size > high_water * page_size_) {
+    Status t = file_->truncate(high_water * page_size_);
+    if (!t.is_ok()) return poison(t);
+  }
+  return Status::ok();
+}
+
+std::uint64_t PageStore::file_pages() const {
+  MutexLock l(mu_);
+  return free_->high_water();
+}
+
+std::uint64_t PageStore::free_pages() const {
+  MutexLock l(mu_);
+  return free_->free_pages();
+}
+
+}  // namespace lightning::pagestore

@@ -1,0 +1,130 @@
+// PageStore: the data file of the copy-on-write B+tree.
+//
+// Reads return verified page images through the shared page cache. Writes
+// go to pages handed out by the free-space map (never to a page reachable
+// from either meta slot or from a live reader), and a commit publishes them:
+//
+//   1. write the new pages (tree, overflow, free-space map) to free space;
+//   2. fsync the data file;
+//   3. write the meta slot of the new epoch's parity (epoch % 2);
+//   4. fsync the data file again.
+//
+// Recovery (open) reads both meta slots and takes the valid one with the
+// higher epoch. docs/format/datafile.md analyses every crash point.
+//
+// Thread safety: read(), durable_meta() and reader registration may run
+// concurrently from any thread. allocate(), write(), free() and commit()
+// form the single-writer commit path: the caller serializes them.
+// Errors: a failed write or sync poisons the store: later commits return
+// the same error (reads keep working).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "lightning/file_system.h"
+#include "lightning/status.h"
+#include "pagestore/free_space.h"
+#include "pagestore/meta.h"
+#include "pagestore/page_cache.h"
+#include "pagestore/page_format.h"
+#include "util/thread_annotations.h"
+
+namespace lightning::pagestore {
+
+class PageStore {
+ public:
+  struct Options {
+    std::uint32_t page_size = 4096;  // used when creating; an existing file keeps its own
+    PageCache* cache = nullptr;      // required; shared, outlives the store
+    std::uint64_t file_id = 0;       // cache key namespace
+    bool create_if_missing = true;
+  };
+  static Result<std::unique_ptr<PageStore>> open(std::shared_ptr<FileSystem> fs, std::string path,
+                                                 const Options& options);
+  ~PageStore();
+
+  std::uint32_t page_size() const { return page_size_; }
+  const std::string& path() const { return path_; }
+  // The last published (durable) meta slot.
+  Meta durable_meta() const EXCLUDES(mu_);
+  // Which slot recovery used and whether the other one was damaged.
+  bool recovered_from_fallback_slot() const { return fallback_used_; }
+
+  // Reads the extent at ref (ref.length bytes) and verifies it against ref
+  // and `type` (Corruption naming the page id and file offset).
+  Result<PageHandle> read(const PageRef& ref, PageType type) const;
+  // Reads ref without the cache (verify(), overflow values).
+  Status read_uncached(const PageRef& ref, PageType type, std::string* image) const;
+
+  // ---- readers ----
+  // While a ticket for epoch e lives, no page reachable from commit e is
+  // reused. Tickets are cheap; copy-free RAII.
+  class ReaderTicket {
+   public:
+    ReaderTicket() = default;
+    ReaderTicket(ReaderTicket&& o) noexcept : store_(o.store_), epoch_(o.epoch_) { o.store_ = nullptr; }
+    ReaderTicket& operator=(ReaderTicket&& o) noexcept;
+    ReaderTicket(const ReaderTicket&) = delete;
+    ReaderTicket& operator=(const ReaderTicket&) = delete;
+    ~ReaderTicket() { reset(); }
+    void reset();
+    std::uint64_t epoch() const { return epoch_; }
+
+   private:
+    friend class PageStore;
+    ReaderTicket(const PageStore* store, std::uint64_t epoch) : store_(store), epoch_(epoch) {}
+    const PageStore* store_ = nullptr;
+    std::uint64_t epoch_ = 0;
+  };
+  ReaderTicket register_reader(std::uint64_t epoch) const EXCLUDES(mu_);
+
+  // ---- the commit path (single writer) ----
+  // `pages` contiguous pages that the next commit may write.
+  Extent allocate(std::uint64_t pages) EXCLUDES(mu_);
+  // Writes a sealed image (a whole number of pages) at page_id; caches it
+  // unless `cache` is false (overflow extents are read uncached).
+  Status write(std::uint64_t page_id, std::string image, bool cache = true);
+  // The extent of ref stops being needed from the next commit on.
+  void free(const PageRef& ref) EXCLUDES(mu_);
+  // Publishes a new commit: `next` carries root, height, entry count,
+  // last_sequence and wal_floor; epoch, page size, free-space map and
+  // high-water mark are filled in here. On success durable_meta() == next.
+  Status commit(Meta next) EXCLUDES(mu_);
+
+  // Bytes written to the data file (pages + meta slots) since open.
+  std::uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
+  std::uint64_t file_pages() const EXCLUDES(mu_);
+  std::uint64_t free_pages() const EXCLUDES(mu_);
+
+ private:
+  PageStore(std::shared_ptr<FileSystem> fs, std::string path, const Options& options);
+  Status load();
+  Status create();
+  Status write_meta(const Meta& m);
+  Status poison(Status s) EXCLUDES(mu_);
+  std::uint64_t page_count(const PageRef& ref) const;
+  void unregister_reader(std::uint64_t epoch) const EXCLUDES(mu_);
+
+  // Constant after open.
+  const std::shared_ptr<FileSystem> fs_;
+  const std::string path_;
+  PageCache* const cache_;
+  const std::uint64_t file_id_;
+  std::uint32_t page_size_ = 0;
+  bool fallback_used_ = false;
+  std::unique_ptr<RandomRWFile> file_;
+
+  mutable Mutex mu_;
+  Meta meta_ GUARDED_BY(mu_);
+  std::unique_ptr<FreeSpace> free_ GUARDED_BY(mu_);
+  PageRef free_space_ref_ GUARDED_BY(mu_);  // the current map's extent (freed by the next commit)
+  mutable std::map<std::uint64_t, std::uint64_t> readers_ GUARDED_BY(mu_);  // epoch -> count
+  Status error_ GUARDED_BY(mu_);
+  std::atomic<std::uint64_t> bytes_written_{0};
+};
+
+}  // namespace lightning::pagestore

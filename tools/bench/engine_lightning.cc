@@ -1,0 +1,83 @@
+// Lightning DB through its public API only.
+#include <lightning/lightning.h>
+
+#include "engine.h"
+
+namespace bench {
+namespace {
+
+void check(const lightning::Status& s, const char* what) {
+  if (!s) throw BenchError(std::string("lightning ") + what + ": " + s.to_string());
+}
+
+class LightningCursor final : public Cursor {
+ public:
+  explicit LightningCursor(std::unique_ptr<lightning::Iterator> it) : it_(std::move(it)) {}
+  ~LightningCursor() override = default;
+
+  void seek(std::string_view target) override {
+    it_->seek(target);
+    check_status();
+  }
+  void first() override {
+    it_->first();
+    check_status();
+  }
+  bool valid() const override { return it_->valid(); }
+  void next() override {
+    it_->next();
+    check_status();
+  }
+  std::string_view key() const override { return it_->key(); }
+  std::string_view value() const override { return it_->value(); }
+
+ private:
+  void check_status() {
+    if (!it_->valid()) check(it_->status(), "iterator");
+  }
+  std::unique_ptr<lightning::Iterator> it_;
+};
+
+class LightningEngine final : public Engine {
+ public:
+  explicit LightningEngine(std::unique_ptr<lightning::Database> db) : db_(std::move(db)) {}
+  ~LightningEngine() override = default;
+
+  void put(std::string_view key, std::string_view value) override {
+    check(db_->put(key, value), "put");
+  }
+  bool get(std::string_view key, std::string* value) override {
+    auto r = db_->get(key);
+    if (!r) check(r.status(), "get");
+    if (!r->has_value()) return false;
+    *value = std::move(**r);
+    return true;
+  }
+  void remove(std::string_view key) override { check(db_->remove(key), "remove"); }
+  void write_batch(std::span<const KeyValue> pairs) override {
+    check(db_->batch_put(pairs), "batch_put");
+  }
+  std::unique_ptr<Cursor> new_cursor() override {
+    return std::make_unique<LightningCursor>(db_->new_iterator());
+  }
+  void settle() override { check(db_->sync(), "sync"); }
+  BytesWritten bytes_written() override {
+    return {db_->stats().wal_bytes_written, "Stats::wal_bytes_written"};
+  }
+
+ private:
+  std::unique_ptr<lightning::Database> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> open_lightning(const std::string& dir, const EngineSettings& settings) {
+  lightning::Config config;
+  config.wal_sync_mode =
+      settings.sync ? lightning::WalSyncMode::kSync : lightning::WalSyncMode::kNoSync;
+  auto db = lightning::Database::open(dir, config);
+  if (!db) check(db.status(), "open");
+  return std::make_unique<LightningEngine>(std::move(*db));
+}
+
+}  // namespace bench
