@@ -1,4 +1,5 @@
 // B+tree reads: point lookups, iteration, verification.
+#include <optional>
 #include <vector>
 
 #include "db/dbformat.h"
@@ -345,6 +346,89 @@ class TreeIterator final : public InternalIterator {
 
 std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root) {
   return std::make_unique<TreeIterator>(store, root);
+}
+
+namespace {
+
+// Recursive checker: every key of the subtree at ref lies in [lower, upper).
+class TreeVerifier {
+ public:
+  TreeVerifier(const PageStore& store) : store_(store), loader_(key_loader(store)) {}
+
+  Status check(const PageRef& ref, std::uint8_t level, const std::optional<std::string>& lower,
+               const std::optional<std::string>& upper) {
+    ++pages_;
+    const std::string where = page_where(store_, ref);
+    std::string image;
+    if (level == 0) {
+      LIGHTNING_RETURN_IF_ERROR(store_.read_uncached(ref, PageType::kLeaf, &image));
+      auto leaf = LeafPage::open(std::as_bytes(std::span(image.data(), image.size())), where);
+      if (!leaf) return leaf.status();
+      if (leaf->count() == 0) return Status::corruption(where + ": empty leaf");
+      std::string key, prev;
+      for (std::uint32_t i = 0; i < leaf->count(); ++i) {
+        LIGHTNING_RETURN_IF_ERROR(leaf->key(i, &key, loader_));
+        if (i > 0 && key <= prev) return Status::corruption(where + ": keys out of order at cell " + std::to_string(i));
+        if ((lower && key < *lower) || (upper && key >= *upper)) {
+          return Status::corruption(where + ": key at cell " + std::to_string(i) +
+                                    " lies outside the range its parent gives");
+        }
+        if (leaf->is_overflow(i)) {
+          std::string value;
+          LIGHTNING_RETURN_IF_ERROR(load_overflow(store_, leaf->overflow_ref(i), &value));
+        }
+        prev = key;
+        ++entries_;
+      }
+      return Status::ok();
+    }
+    LIGHTNING_RETURN_IF_ERROR(store_.read_uncached(ref, PageType::kInner, &image));
+    auto page = InnerPage::open(std::as_bytes(std::span(image.data(), image.size())), where);
+    if (!page) return page.status();
+    if (page->level() != level) {
+      return Status::corruption(where + ": level " + std::to_string(page->level()) + ", expected " +
+                                std::to_string(level));
+    }
+    std::vector<std::string> keys(page->count());
+    for (std::uint32_t i = 1; i < page->count(); ++i) {
+      LIGHTNING_RETURN_IF_ERROR(page->key(i, &keys[i], loader_));
+      if (i > 1 && keys[i] <= keys[i - 1]) {
+        return Status::corruption(where + ": separators out of order at cell " + std::to_string(i));
+      }
+      if ((lower && keys[i] < *lower) || (upper && keys[i] >= *upper)) {
+        return Status::corruption(where + ": separator at cell " + std::to_string(i) +
+                                  " lies outside the range its parent gives");
+      }
+    }
+    for (std::uint32_t i = 0; i < page->count(); ++i) {
+      std::optional<std::string> lo = i == 0 ? lower : std::optional<std::string>(keys[i]);
+      std::optional<std::string> hi = i + 1 < page->count() ? std::optional<std::string>(keys[i + 1]) : upper;
+      LIGHTNING_RETURN_IF_ERROR(check(page->child(i), level - 1, lo, hi));
+    }
+    return Status::ok();
+  }
+
+  std::uint64_t pages_ = 0;
+  std::uint64_t entries_ = 0;
+
+ private:
+  const PageStore& store_;
+  const KeyLoader loader_;
+};
+
+}  // namespace
+
+Status verify_tree(const PageStore& store, const TreeRoot& root, std::uint64_t* pages_visited) {
+  TreeVerifier v(store);
+  Status s;
+  if (root.height > 0) s = v.check(root.root, static_cast<std::uint8_t>(root.height - 1), std::nullopt, std::nullopt);
+  if (pages_visited != nullptr) *pages_visited = v.pages_;
+  if (!s.is_ok()) return s;
+  if (v.entries_ != root.entry_count) {
+    return Status::corruption(store.path() + ": the tree holds " + std::to_string(v.entries_) +
+                              " keys but its meta slot says " + std::to_string(root.entry_count));
+  }
+  return Status::ok();
 }
 
 }  // namespace lightning::pagestore

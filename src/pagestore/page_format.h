@@ -122,23 +122,25 @@ constexpr std::size_t max_cell_size(std::uint32_t page_size) {
 // A leaf value is stored inline iff value_len <= max_inline_value(page_size)
 // (page_size / 8: 512 B for 4 KiB pages), else in an overflow extent.
 constexpr std::size_t max_inline_value(std::uint32_t page_size) { return page_size / 8; }
-// The largest key stored whole in a cell: 497 B for 4 KiB pages, 8177 B for
-// 64 KiB pages. Longer keys are "long keys" (below). The 5 is the leaf cell header
-// (flags u8, key_len u16, value_len u16).
+// The largest key stored whole in a cell: 473 B for 4 KiB pages, 8153 B for
+// 64 KiB pages. Longer keys are "long keys": the cell keeps their first
+// max_inline_key() bytes (the stub) and an OverflowRef (24 B) to an extent
+// holding the whole key. 7 = slot + leaf cell header (flags u8, key_len u16,
+// value_len u16).
+//
+// The stub is exactly as long as the longest inline key, so stored keys
+// (whole inline keys and stubs) are in non-decreasing order whenever the
+// whole keys are strictly increasing; equal stored keys occur only when the
+// later one is long.
 constexpr std::size_t max_inline_key(std::uint32_t page_size) {
-  return max_cell_size(page_size) - kSlotSize - 5 - max_inline_value(page_size);
+  return max_cell_size(page_size) - kSlotSize - 5 - kOverflowRefSize - max_inline_value(page_size);
 }
-// A long key's cell keeps its first long_key_stub(page_size) bytes (473 B for
-// 4 KiB pages) inline and an OverflowRef to an extent holding the whole key.
-constexpr std::size_t long_key_stub(std::uint32_t page_size) {
-  return max_inline_key(page_size) - kOverflowRefSize;
-}
+constexpr std::size_t long_key_stub(std::uint32_t page_size) { return max_inline_key(page_size); }
 constexpr bool is_long_key(std::uint32_t page_size, std::size_t key_len) {
   return key_len > max_inline_key(page_size);
 }
-static_assert(max_inline_key(kMinPageSize) == 497);
-static_assert(long_key_stub(kMinPageSize) == 473);
-static_assert(max_inline_key(kMaxPageSize) == 8177);
+static_assert(max_inline_key(kMinPageSize) == 473);
+static_assert(max_inline_key(kMaxPageSize) == 8153);
 
 // Loads the whole key of a long-key cell (typically: read the extent, then
 // read_overflow_value()). Search calls it only when the inline stub cannot
