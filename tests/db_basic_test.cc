@@ -319,3 +319,61 @@ TEST_F(DbBasicTest, StatusBasics) {
 
 }  // namespace
 }  // namespace lightning
+
+namespace lightning {
+namespace {
+
+TEST(DbPageStoreTest, FlushMovesDataIntoTheTreeAndDeletesWal) {
+  testing::TempDir dir;
+  Config c;
+  c.memtable_size = 64u << 10;
+  {
+    auto db = Database::open(dir.sub("db"), c);
+    ASSERT_TRUE(db);
+    for (int i = 0; i < 5000; ++i) ASSERT_TRUE((*db)->put("key" + std::to_string(i), std::string(100, 'v')));
+    ASSERT_TRUE((*db)->flush_lsm());
+    Stats s = (*db)->stats();
+    EXPECT_GE(s.flushes, 2u);
+    EXPECT_EQ(s.tree_entries, 5000u);
+    EXPECT_GE(s.tree_height, 2u);
+    EXPECT_GT(s.wal_segments_deleted, 0u);
+    EXPECT_GT(s.data_bytes_written, 0u);
+    ASSERT_TRUE((*db)->verify());
+    ASSERT_TRUE((*db)->remove("key7"));
+  }
+  auto db = Database::open(dir.sub("db"), c);
+  ASSERT_TRUE(db);
+  EXPECT_LT((*db)->stats().wal_records_replayed, 100u) << "flushed writes are not replayed";
+  EXPECT_EQ((*db)->get("key4999")->value(), std::string(100, 'v'));
+  EXPECT_FALSE((*db)->get("key7")->has_value());
+  std::string out;
+  auto found = (*db)->get("key42", out);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(out, std::string(100, 'v'));
+  std::size_t n = 0;
+  for (auto kv : (*db)->prefix("key")) {
+    (void)kv;
+    ++n;
+  }
+  EXPECT_EQ(n, 4999u);
+}
+
+TEST(DbPageStoreTest, CheckpointIsAnOpenableCopy) {
+  testing::TempDir dir;
+  Config c;
+  c.memtable_size = 64u << 10;
+  auto db = Database::open(dir.sub("db"), c);
+  ASSERT_TRUE(db);
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE((*db)->put("k" + std::to_string(i), std::to_string(i)));
+  ASSERT_TRUE((*db)->checkpoint(dir.sub("copy")));
+  ASSERT_TRUE((*db)->put("after", "x"));
+  EXPECT_TRUE((*db)->checkpoint(dir.sub("copy")).is_invalid_argument());
+  auto copy = Database::open(dir.sub("copy"), c);
+  ASSERT_TRUE(copy) << copy.status().to_string();
+  EXPECT_EQ((*copy)->get("k2999")->value(), "2999");
+  EXPECT_FALSE((*copy)->get("after")->has_value());
+  EXPECT_TRUE((*copy)->verify());
+}
+
+}  // namespace
+}  // namespace lightning

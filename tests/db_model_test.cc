@@ -20,12 +20,13 @@ class ModelTest : public ::testing::TestWithParam<int> {};
 
 std::string pick_key(std::mt19937_64& rng) {
   // Small alphabet and short keys: many collisions, overwrites and deletes.
-  std::uniform_int_distribution<int> len(1, 4);
-  return testing::random_string(rng, static_cast<std::size_t>(len(rng)), 'a', 'f');
+  std::uniform_int_distribution<int> len(1, 5);
+  return testing::random_string(rng, static_cast<std::size_t>(len(rng)), 'a', 'h');
 }
 
 std::string pick_value(std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> len(0, 40);
+  // Mostly small values, some past the inline limit (overflow extents).
+  std::uniform_int_distribution<int> len(0, rng() % 16 == 0 ? 3000 : 40);
   return testing::random_string(rng, static_cast<std::size_t>(len(rng)), '0', 'z');
 }
 
@@ -103,12 +104,17 @@ TEST_P(ModelTest, RandomOperationsMatchStdMap) {
   config.wal_sync_mode = static_cast<WalSyncMode>(GetParam() % 3);
   config.wal_segment_size = 64u << 10;
   config.write_batch_size = 1 + static_cast<std::uint32_t>(rng() % 8);
+  // Tiny memtables and cache: flushes into the B+tree happen all the time and
+  // the tree is many times larger than the cache.
+  config.memtable_size = 64u << 10;
+  config.cache_size = (GetParam() % 2 == 0) ? 0 : (32u << 10);
+  config.page_size = (GetParam() % 3 == 1) ? 16384 : 4096;
   auto opened = Database::open(dir.sub("db"), config);
   ASSERT_TRUE(opened) << opened.status().to_string();
   std::unique_ptr<Database> db = std::move(*opened);
   Model model;
 
-  const int kOps = 3000;
+  const int kOps = 6000;
   for (int op = 0; op < kOps; ++op) {
     int choice = static_cast<int>(rng() % 100);
     if (choice < 35) {
@@ -151,6 +157,10 @@ TEST_P(ModelTest, RandomOperationsMatchStdMap) {
       ASSERT_NO_FATAL_FAILURE(check_seeks(*db, model, rng));
     } else if (choice < 95) {
       ASSERT_NO_FATAL_FAILURE(check_scan(*db, model, rng));
+    } else if (choice < 96) {
+      ASSERT_TRUE(db->flush_lsm());
+      Status v = db->verify();
+      ASSERT_TRUE(v) << v.to_string();
     } else if (choice < 97) {
       // An iterator sees the state at its creation, not later writes.
       auto it = db->new_iterator();

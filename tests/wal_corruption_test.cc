@@ -252,6 +252,7 @@ TEST(WalCorruption, TruncatedLastSegmentKeepsPrefix) {
   ASSERT_EQ(s.keys.size(), 70u);
   const std::string segment = read_bytes(s.segment);
   const std::string marker = read_bytes(marker_file_name(dir));
+  const std::string data = read_bytes(data_file_name(dir));  // an empty tree
   ASSERT_EQ(segment.size(), s.end.back());
 
   std::vector<std::uint64_t> cuts = {0, 1, 31, 32, 33, 38, 39, 40};
@@ -272,6 +273,7 @@ TEST(WalCorruption, TruncatedLastSegmentKeepsPrefix) {
     fs::remove_all(cut_dir);
     fs::create_directory(cut_dir);
     write_bytes(marker_file_name(cut_dir), marker);
+    write_bytes(data_file_name(cut_dir), data);
     write_bytes(wal_file_name(cut_dir, 1), segment.substr(0, cut));
     std::size_t whole = 0;
     while (whole < s.end.size() && s.end[whole] <= cut) ++whole;

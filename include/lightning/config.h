@@ -57,6 +57,17 @@ struct Config {
   // A WAL segment is closed and a new one started once it reaches this size.
   // 64 KiB .. 4 GiB.
   std::uint64_t wal_segment_size = 64ull << 20;
+  // Bytes of write buffer: once the active memtable reaches this size it is
+  // frozen and flushed into the B+tree in the background while writers go on
+  // into a new one. 64 KiB .. 4 GiB.
+  std::uint64_t memtable_size = 64ull << 20;
+  // Bytes of B+tree pages kept in memory by the page cache (64 shards).
+  // 0 .. 1 TiB; 0 disables caching (every read goes to the file).
+  std::uint64_t cache_size = 128ull << 20;
+  // B+tree page size for a NEW database: a power of two, 4 KiB .. 64 KiB.
+  // An existing database keeps the page size it was created with
+  // (Stats::page_size reports it).
+  std::uint32_t page_size = 4096;
 
   // Checks every field; InvalidArgument naming the first bad one.
   Status validate() const;
@@ -64,13 +75,13 @@ struct Config {
   // ---- Presets ----
   // The defaults: Sync durability, 1024-batch groups, 64 MiB segments.
   static Config balanced();
-  // Like balanced() for now: read tuning (cache, mmap) arrives with the page
-  // store (README, "Configuration").
+  // A 1 GiB page cache and 16 KiB pages (fewer, wider inner levels).
   static Config read_optimized();
   // Periodic sync every 100 ms (bounded loss window), 4096-batch groups,
-  // 256 MiB segments.
+  // 256 MiB segments, 256 MiB memtables (fewer, larger flushes).
   static Config write_optimized();
-  // Small commit groups (64) and 4 MiB WAL segments.
+  // Small commit groups (64), 4 MiB WAL segments, 4 MiB memtables, 8 MiB
+  // page cache.
   static Config low_memory();
   // Sync mode, paranoid recovery, 256-batch groups (shorter tail latency for
   // the first writer of a group).

@@ -55,6 +55,9 @@ class Database {
   // ---- Point reads: the latest committed state. ----
   // nullopt when the key is absent.
   virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+  // Hot-path form: true and `value` assigned (its capacity reused) when the
+  // key is present; false (value untouched) when absent.
+  virtual Result<bool> get(std::string_view key, std::string& value) = 0;
   virtual Result<bool> contains(std::string_view key) = 0;
   // One consistent view for all keys; result[i] belongs to keys[i].
   virtual Result<std::vector<std::optional<std::string>>> batch_get(
@@ -71,6 +74,17 @@ class Database {
   // Makes every write acknowledged so far durable (fsyncs the WAL).
   virtual Status sync() = 0;
   virtual Stats stats() const = 0;
+  // Freezes the active memtable and waits until it is merged into the
+  // B+tree and the commit is durable (also happens automatically when the
+  // memtable reaches Config::memtable_size). Aborted after an I/O failure.
+  virtual Status flush_lsm() = 0;
+  // Walks every page reachable from the current tree: checksums, key order,
+  // separator bounds, levels, entry count. Corruption names the page.
+  virtual Status verify() = 0;
+  // Writes a consistent, openable copy of the live database into `dir`
+  // (which must not exist): flushes, then copies the data file and the WAL
+  // written since, while writers continue.
+  virtual Status checkpoint(const std::string& dir) = 0;
 
  protected:
   Database() = default;

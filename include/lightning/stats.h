@@ -27,9 +27,37 @@ struct Stats {
   std::uint64_t wal_records_replayed = 0;
   std::uint64_t wal_bytes_dropped_at_recovery = 0;  // torn tail + (non-paranoid) damage
 
-  // Memtable.
-  std::uint64_t memtable_bytes = 0;  // arena bytes in use
+  // Memtables.
+  std::uint64_t memtable_bytes = 0;  // arena bytes of the active + frozen memtables
   std::uint64_t last_sequence = 0;   // sequence number of the newest visible write
+  std::uint64_t write_stalls = 0;    // writes that waited for a flush to finish
+  std::uint64_t write_stall_micros = 0;
+
+  // Page store (B+tree).
+  std::uint64_t flushes = 0;             // memtables merged into the tree
+  std::uint64_t flush_micros = 0;        // time spent merging and committing
+  std::uint64_t data_bytes_written = 0;  // pages + meta slots written to the data file
+  std::uint64_t data_file_bytes = 0;     // size of the data file (high-water mark)
+  std::uint64_t data_free_bytes = 0;     // reusable space inside it
+  std::uint64_t tree_height = 0;
+  std::uint64_t tree_entries = 0;
+  std::uint64_t page_size = 0;
+  std::uint64_t tree_epoch = 0;          // meta-slot commits so far
+  std::uint64_t wal_segments_deleted = 0;
+
+  // Page cache.
+  std::uint64_t cache_hits = 0;
+  std::uint64_t cache_misses = 0;
+  std::uint64_t cache_usage_bytes = 0;
+  std::uint64_t cache_capacity_bytes = 0;
+
+  // Write amplification: bytes written to the WAL and the data file per
+  // byte of user data written (0 before any write).
+  double write_amplification() const {
+    return user_bytes_written == 0 ? 0.0
+                                   : static_cast<double>(wal_bytes_written + data_bytes_written) /
+                                         static_cast<double>(user_bytes_written);
+  }
 
   // Average batches per group (0 when no group ran).
   double average_commit_group_size() const {

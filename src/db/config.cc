@@ -34,6 +34,17 @@ Status Config::validate() const {
     return bad_field("wal_segment_size", "must be 64 KiB .. 4 GiB (got " +
                                              std::to_string(wal_segment_size) + " bytes)");
   }
+  if (memtable_size < (64u << 10) || memtable_size > (4ull << 30)) {
+    return bad_field("memtable_size", "must be 64 KiB .. 4 GiB (got " + std::to_string(memtable_size) +
+                                          " bytes)");
+  }
+  if (cache_size > (1ull << 40)) {
+    return bad_field("cache_size", "must be at most 1 TiB (got " + std::to_string(cache_size) + " bytes)");
+  }
+  if (page_size < 4096 || page_size > 65536 || (page_size & (page_size - 1)) != 0) {
+    return bad_field("page_size", "must be a power of two from 4096 to 65536 (got " +
+                                      std::to_string(page_size) + ")");
+  }
   if (error_if_exists && !create_if_missing) {
     return bad_field("error_if_exists",
                      "is set while create_if_missing is not: the open could never succeed");
@@ -43,7 +54,12 @@ Status Config::validate() const {
 
 Config Config::balanced() { return Config{}; }
 
-Config Config::read_optimized() { return Config{}; }
+Config Config::read_optimized() {
+  Config c;
+  c.cache_size = 1ull << 30;
+  c.page_size = 16384;
+  return c;
+}
 
 Config Config::write_optimized() {
   Config c;
@@ -51,6 +67,7 @@ Config Config::write_optimized() {
   c.wal_sync_interval = std::chrono::milliseconds(100);
   c.write_batch_size = 4096;
   c.wal_segment_size = 256ull << 20;
+  c.memtable_size = 256ull << 20;
   return c;
 }
 
@@ -58,6 +75,8 @@ Config Config::low_memory() {
   Config c;
   c.write_batch_size = 64;
   c.wal_segment_size = 4ull << 20;
+  c.memtable_size = 4ull << 20;
+  c.cache_size = 8ull << 20;
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "db/db_iterator.h"
+#include "db/merging_iterator.h"
 #include "db/filename.h"
 #include "db/write_batch_internal.h"
 #include "util/coding.h"
@@ -31,9 +32,20 @@ struct DatabaseImpl::Writer {
 };
 
 DatabaseImpl::DatabaseImpl(std::string dir, const Config& config, std::shared_ptr<FileSystem> fs)
-    : dir_(std::move(dir)), config_(config), fs_(std::move(fs)), mem_(MemTable::create()) {}
+    : dir_(std::move(dir)), config_(config), fs_(std::move(fs)), active_mem_(MemTable::create()) {}
 
 DatabaseImpl::~DatabaseImpl() {
+  // A flush in progress (or requested) completes: its commit is atomic and
+  // the WAL still covers it, so finishing is never needed for safety but
+  // saves replaying it at the next open.
+  if (flush_thread_.joinable()) {
+    {
+      MutexLock l(version_mu_);
+      stopping_ = true;
+    }
+    version_cv_.notify_all();
+    flush_thread_.join();
+  }
   if (sync_thread_.joinable()) {
     {
       MutexLock l(timer_mu_);
@@ -58,22 +70,26 @@ DatabaseImpl::~DatabaseImpl() {
 Status DatabaseImpl::put(std::string_view key, std::string_view value) {
   WriteBatch b;
   LIGHTNING_RETURN_IF_ERROR(b.put(key, value));
-  return commit(b);
+  return commit(&b);
 }
 
 Status DatabaseImpl::remove(std::string_view key) {
   WriteBatch b;
   LIGHTNING_RETURN_IF_ERROR(b.remove(key));
-  return commit(b);
+  return commit(&b);
 }
 
-Status DatabaseImpl::write(const WriteBatch& batch) { return commit(batch); }
+Status DatabaseImpl::write(const WriteBatch& batch) {
+  if (batch.empty()) return check_writable();
+  return commit(&batch);
+}
 
 Status DatabaseImpl::batch_put(
     std::span<const std::pair<std::string_view, std::string_view>> pairs) {
   WriteBatch b;
   for (const auto& [k, v] : pairs) LIGHTNING_RETURN_IF_ERROR(b.put(k, v));
-  return commit(b);
+  if (b.empty()) return check_writable();
+  return commit(&b);
 }
 
 Status DatabaseImpl::check_writable() {
@@ -92,9 +108,8 @@ void DatabaseImpl::record_background_error(const Status& s) {
   }
 }
 
-Status DatabaseImpl::commit(const WriteBatch& batch) {
-  if (batch.empty()) return check_writable();
-  Writer self(&batch);
+Status DatabaseImpl::commit(const WriteBatch* batch) {
+  Writer self(batch);
   std::vector<Writer*> group;
   SequenceNumber first_seq = 0;
 
@@ -105,11 +120,13 @@ Status DatabaseImpl::commit(const WriteBatch& batch) {
     mu_.unlock();
     return self.status;
   }
-  // This thread leads: take a group from the front of the queue.
+  // This thread leads: take a group from the front of the queue. A flush
+  // request (null batch) is always a group of its own.
   Status status = bg_error_;
-  if (status.is_ok()) {
+  if (status.is_ok() && batch != nullptr) {
     std::size_t bytes = 0;
     for (Writer* w : writers_) {
+      if (w->batch == nullptr) break;
       std::size_t size = w->batch->byte_size();
       if (!group.empty() &&
           (group.size() >= config_.write_batch_size || bytes + size > kMaxGroupBytes)) {
@@ -123,8 +140,10 @@ Status DatabaseImpl::commit(const WriteBatch& batch) {
   }
   mu_.unlock();
 
-  SequenceNumber last_seq = last_sequence_.load(std::memory_order_relaxed);
-  if (status.is_ok()) {
+  if (status.is_ok() && batch == nullptr) {
+    status = switch_memtable();
+    if (!status.is_ok()) record_background_error(status);
+  } else if (status.is_ok()) {
     first_seq = next_sequence_;
     status = write_group_to_wal(group, first_seq);
     if (status.is_ok()) {
@@ -132,27 +151,32 @@ Status DatabaseImpl::commit(const WriteBatch& batch) {
       SequenceNumber seq = first_seq;
       std::uint64_t puts = 0, removes = 0, bytes = 0;
       for (Writer* w : group) {
-        auto counts = WriteBatchInternal::insert_into(*w->batch, seq, *mem_);
+        auto counts = WriteBatchInternal::insert_into(*w->batch, seq, *active_mem_);
         seq += w->batch->count();
         puts += counts.puts;
         removes += counts.removes;
         bytes += counts.user_bytes;
       }
       next_sequence_ = seq;
-      last_seq = seq - 1;
+      last_sequence_.store(seq - 1, std::memory_order_release);  // invariant 2
       counters_.puts.fetch_add(puts, std::memory_order_relaxed);
       counters_.removes.fetch_add(removes, std::memory_order_relaxed);
       counters_.user_bytes.fetch_add(bytes, std::memory_order_relaxed);
       counters_.writes.fetch_add(group.size(), std::memory_order_relaxed);
       counters_.groups.fetch_add(1, std::memory_order_relaxed);
       update_max(counters_.max_group, group.size());
+      // A full memtable is frozen before leadership passes on: the next
+      // group goes into the new one (and waits here if flushing is behind).
+      if (active_mem_->approximate_memory_usage() >= config_.memtable_size) {
+        Status sw = switch_memtable();
+        if (!sw.is_ok()) record_background_error(sw);  // this group is durable already
+      }
     } else {
       record_background_error(status);
     }
   }
 
   mu_.lock();
-  last_sequence_.store(last_seq, std::memory_order_release);  // invariant 2
   for (std::size_t i = 0; i < group.size(); ++i) {
     Writer* w = writers_.front();
     writers_.pop_front();
@@ -260,43 +284,69 @@ void DatabaseImpl::periodic_sync_loop(std::stop_token stop) {
 
 // ---------------------------------------------------------------- reads
 
+Result<bool> DatabaseImpl::get_from(const Version& v, SequenceNumber snapshot, std::string_view key,
+                                    std::string* value) {
+  for (const MemTable* m : {v.mem.get(), v.imm.get()}) {
+    if (m == nullptr) continue;
+    switch (m->get(key, snapshot, value)) {
+      case MemTable::LookupResult::kFound: return true;
+      case MemTable::LookupResult::kDeleted: return false;
+      case MemTable::LookupResult::kNotFound: break;
+    }
+  }
+  std::string scratch;
+  return pagestore::tree_get(*store_, v.tree->root, key, value != nullptr ? value : &scratch);
+}
+
 Result<std::optional<std::string>> DatabaseImpl::get(std::string_view key) {
+  std::string value;
+  auto found = get(key, value);
+  if (!found) return found.status();
+  if (!*found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<bool> DatabaseImpl::get(std::string_view key, std::string& value) {
   LIGHTNING_RETURN_IF_ERROR(check_key(key));
   counters_.gets.fetch_add(1, std::memory_order_relaxed);
+  auto v = current_version();  // first the version, then the sequence (invariant 2)
   const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
-  std::string value;
-  if (mem_->get(key, snapshot, &value) == MemTable::LookupResult::kFound) {
-    return std::optional<std::string>(std::move(value));
-  }
-  return std::optional<std::string>();
+  return get_from(*v, snapshot, key, &value);
 }
 
 Result<bool> DatabaseImpl::contains(std::string_view key) {
   LIGHTNING_RETURN_IF_ERROR(check_key(key));
   counters_.gets.fetch_add(1, std::memory_order_relaxed);
+  auto v = current_version();
   const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
-  return mem_->get(key, snapshot, nullptr) == MemTable::LookupResult::kFound;
+  return get_from(*v, snapshot, key, nullptr);
 }
 
 Result<std::vector<std::optional<std::string>>> DatabaseImpl::batch_get(
     std::span<const std::string_view> keys) {
   for (std::string_view k : keys) LIGHTNING_RETURN_IF_ERROR(check_key(k));
   counters_.gets.fetch_add(keys.size(), std::memory_order_relaxed);
+  auto v = current_version();
   const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
   std::vector<std::optional<std::string>> out(keys.size());
   std::string value;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (mem_->get(keys[i], snapshot, &value) == MemTable::LookupResult::kFound) {
-      out[i].emplace(std::move(value));
-      value = std::string();
-    }
+    auto found = get_from(*v, snapshot, keys[i], &value);
+    if (!found) return found.status().with_context("batch_get key " + std::to_string(i));
+    if (*found) out[i].emplace(std::move(value));
   }
   return out;
 }
 
 std::unique_ptr<Iterator> DatabaseImpl::new_iterator(const ReadOptions& options) {
+  auto v = current_version();
   const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
-  return new_db_iterator(mem_->new_iterator(), snapshot, options, nullptr);
+  std::vector<std::unique_ptr<InternalIterator>> sources;
+  sources.push_back(v->mem->new_iterator());
+  if (v->imm != nullptr) sources.push_back(v->imm->new_iterator());
+  if (v->tree->root.height > 0) sources.push_back(pagestore::new_tree_iterator(*store_, v->tree->root));
+  // The version keeps the memtables and the tree's pages alive.
+  return new_db_iterator(new_merging_iterator(std::move(sources)), snapshot, options, v);
 }
 
 Stats DatabaseImpl::stats() const {
@@ -314,8 +364,27 @@ Stats DatabaseImpl::stats() const {
   s.max_commit_group_size = get(counters_.max_group);
   s.wal_records_replayed = get(counters_.records_replayed);
   s.wal_bytes_dropped_at_recovery = get(counters_.bytes_dropped);
-  s.memtable_bytes = mem_->approximate_memory_usage();
+  auto v = current_version();
+  s.memtable_bytes = v->mem->approximate_memory_usage() +
+                     (v->imm != nullptr ? v->imm->approximate_memory_usage() : 0);
   s.last_sequence = last_sequence_.load(std::memory_order_acquire);
+  s.write_stalls = get(counters_.stalls);
+  s.write_stall_micros = get(counters_.stall_micros);
+  s.flushes = get(counters_.flushes);
+  s.flush_micros = get(counters_.flush_micros);
+  s.wal_segments_deleted = get(counters_.wal_segments_deleted);
+  s.data_bytes_written = store_->bytes_written();
+  s.page_size = store_->page_size();
+  s.data_file_bytes = store_->file_pages() * store_->page_size();
+  s.data_free_bytes = store_->free_pages() * store_->page_size();
+  s.tree_height = v->tree->root.height;
+  s.tree_entries = v->tree->root.entry_count;
+  s.tree_epoch = v->tree->epoch;
+  PageCacheStats cs = cache_->stats();
+  s.cache_hits = cs.hits;
+  s.cache_misses = cs.misses;
+  s.cache_usage_bytes = cs.usage_bytes;
+  s.cache_capacity_bytes = cs.capacity_bytes;
   return s;
 }
 

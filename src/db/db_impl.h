@@ -1,20 +1,30 @@
-// DatabaseImpl: the engine behind the Database interface (this version: WAL +
-// one memtable; the page store and LSM runs come later).
+// DatabaseImpl: the engine behind the Database interface: group-commit WAL,
+// memtables, and the copy-on-write B+tree page store (LSM run files come
+// later).
 //
 // Threads:
 //  - user threads call the public methods; writers queue in writers_ and the
 //    writer at the front (the leader) commits a whole group: one WAL append,
-//    one sync (Sync mode), then inserts the group into the memtable and
-//    publishes the new last sequence;
+//    one sync (Sync mode), then inserts the group into the active memtable
+//    and publishes the new last sequence; when the memtable is full the
+//    leader freezes it (memtable switch) and wakes the flush thread;
+//  - the flush thread merges the frozen memtable into the B+tree, publishes
+//    the new tree with a meta-slot commit, installs a new Version and deletes
+//    the WAL segments the tree now covers;
 //  - in Periodic mode a sync thread fsyncs the WAL every wal_sync_interval.
 //
-// Lock order: mu_ and wal_mu_ are never held together.
+// Lock order: version_mu_ may be taken while holding nothing else or mu_;
+// mu_ and wal_mu_ are never held together.
 // Invariants:
-//  1. Only the leader inserts into mem_ (the skiplist's single writer).
+//  1. Only the leader inserts into the active memtable (the skiplist's
+//     single writer) and only the leader switches memtables.
 //  2. last_sequence_ is stored (release) only after every entry up to it is
-//     in mem_ and its WAL record was appended (and synced in Sync mode);
-//     readers take it (acquire) as their snapshot.
+//     in the current version's memtables and its WAL record was appended (and
+//     synced in Sync mode); readers load the version first, then
+//     last_sequence_ (acquire).
 //  3. Once bg_error_ is set it stays set: no write is accepted afterwards.
+//  4. WAL segments below the durable meta slot's wal_floor hold only writes
+//     that are in the tree; they are deleted after the commit is durable.
 #pragma once
 
 #include <atomic>
@@ -26,9 +36,12 @@
 #include <vector>
 
 #include "db/dbformat.h"
+#include "db/version.h"
 #include "lightning/database.h"
 #include "lightning/file_system.h"
 #include "memtable/memtable.h"
+#include "pagestore/page_cache.h"
+#include "pagestore/page_store.h"
 #include "util/thread_annotations.h"
 #include "wal/wal_writer.h"
 
@@ -50,6 +63,10 @@ class DatabaseImpl final : public Database {
   std::unique_ptr<Iterator> new_iterator(const ReadOptions& options) override;
   Status sync() override;
   Stats stats() const override;
+  Status flush_lsm() override;
+  Status verify() override;
+  Status checkpoint(const std::string& dir) override;
+  Result<bool> get(std::string_view key, std::string& value) override;
 
  private:
   struct Writer;
@@ -58,6 +75,8 @@ class DatabaseImpl final : public Database {
     std::atomic<std::uint64_t> wal_bytes{0}, wal_syncs{0}, wal_segments{0};
     std::atomic<std::uint64_t> groups{0}, max_group{0};
     std::atomic<std::uint64_t> records_replayed{0}, bytes_dropped{0};
+    std::atomic<std::uint64_t> flushes{0}, flush_micros{0}, stalls{0}, stall_micros{0};
+    std::atomic<std::uint64_t> wal_segments_deleted{0};
   };
 
   DatabaseImpl(std::string dir, const Config& config, std::shared_ptr<FileSystem> fs);
@@ -65,7 +84,9 @@ class DatabaseImpl final : public Database {
   // ---- open / recovery (recovery.cc) ----
   Status open_directory();
   Status recover();
-  Status replay_segments(const std::vector<std::uint64_t>& segments);
+  // Replays segments into the active memtable, skipping writes the tree
+  // already holds (sequence <= tree_sequence).
+  Status replay_segments(const std::vector<std::uint64_t>& segments, SequenceNumber tree_sequence);
   Status set_aside_damaged(const std::vector<std::uint64_t>& segments, std::size_t damaged_index,
                            std::uint64_t good_end);
   Status truncate_segment(std::uint64_t number, std::uint64_t good_end);
@@ -73,11 +94,25 @@ class DatabaseImpl final : public Database {
 
   // ---- write path ----
   // Commits batch through the group-commit queue.
-  Status commit(const WriteBatch& batch) EXCLUDES(mu_);
+  // Commits batch through the group-commit queue; a null batch is a flush
+  // request (the leader freezes the active memtable).
+  Status commit(const WriteBatch* batch) EXCLUDES(mu_);
   // Leader only: appends the group to the WAL, syncs per mode, rotates.
   Status write_group_to_wal(const std::vector<Writer*>& group, SequenceNumber first_seq)
       EXCLUDES(mu_, wal_mu_);
   Status start_new_segment() REQUIRES(wal_mu_);
+  // Leader only: freezes the active memtable (waiting while an older frozen
+  // one is still being flushed) and wakes the flush thread.
+  Status switch_memtable() EXCLUDES(mu_, wal_mu_, version_mu_);
+  void flush_loop(std::stop_token stop);
+  Status flush_imm(const std::shared_ptr<const Version>& v);
+  void delete_obsolete_segments(std::uint64_t floor);
+  std::shared_ptr<const Version> current_version() const {
+    return current_.load(std::memory_order_acquire);
+  }
+  // A point read through one version (memtables, then the tree).
+  Result<bool> get_from(const Version& v, SequenceNumber snapshot, std::string_view key,
+                        std::string* value);
   Status sync_wal_locked() REQUIRES(wal_mu_);
   void record_background_error(const Status& s) EXCLUDES(mu_);
   Status check_writable() EXCLUDES(mu_);
@@ -88,13 +123,28 @@ class DatabaseImpl final : public Database {
   const Config config_;
   const std::shared_ptr<FileSystem> fs_;
   std::unique_ptr<FileLock> lock_;
-  std::shared_ptr<MemTable> mem_;  // never replaced in this version
+  std::uint32_t marker_version_ = 0;  // format version found (or written) at open
+  std::unique_ptr<PageCache> cache_;
+  std::unique_ptr<pagestore::PageStore> store_;
+
+  // ---- versions ----
+  std::atomic<std::shared_ptr<const Version>> current_;
+  Mutex version_mu_;  // serializes version installs; guards the flush hand-off
+  CondVar version_cv_;  // a flush finished / an imm appeared / stop
+  bool flush_pending_ GUARDED_BY(version_mu_) = false;
+  bool stopping_ GUARDED_BY(version_mu_) = false;
+  Status flush_error_ GUARDED_BY(version_mu_);
+  std::jthread flush_thread_;
+  Mutex checkpoint_mu_;  // held by a flush's merge+commit and by checkpoint's copy
 
   // ---- commit queue ----
   mutable Mutex mu_;
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
   Status bg_error_ GUARDED_BY(mu_);
   std::atomic<bool> has_bg_error_{false};  // fast-path mirror of !bg_error_.is_ok()
+  // The memtable a replay or the leader inserts into (the current version's
+  // mem); touched only by the leader (and open).
+  std::shared_ptr<MemTable> active_mem_;
   // Next sequence to assign; touched only by the leader (and open).
   SequenceNumber next_sequence_ = 1;
   std::atomic<SequenceNumber> last_sequence_{0};

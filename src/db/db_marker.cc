@@ -35,7 +35,7 @@ Status write_marker(FileSystem& fs, const std::string& dir) {
   return fs.sync_dir(dir);
 }
 
-Status check_marker(FileSystem& fs, const std::string& dir) {
+Result<std::uint32_t> check_marker(FileSystem& fs, const std::string& dir) {
   const std::string name = marker_file_name(dir);
   auto file = fs.open_readable(name);
   if (!file) return file.status();
@@ -59,7 +59,8 @@ Status check_marker(FileSystem& fs, const std::string& dir) {
                                  " is newer than this library supports (" +
                                  std::to_string(kDatabaseFormatVersion) + ")");
   }
-  return Status::ok();
+  if (version == 0) return Status::corruption(name + ": format version 0");
+  return version;
 }
 
 }  // namespace lightning

@@ -21,7 +21,9 @@
 namespace lightning {
 
 inline constexpr std::uint64_t kMarkerMagic = 0x4244474e54484c4cull;  // "LLHTNGDB" le
-inline constexpr std::uint32_t kDatabaseFormatVersion = 1;
+// 1: WAL only. 2: WAL + DATA (the page store); a version-1 database is
+// upgraded at open by creating an empty DATA file and rewriting the marker.
+inline constexpr std::uint32_t kDatabaseFormatVersion = 2;
 
 struct MarkerFile {
   std::uint64_t magic;
@@ -38,8 +40,9 @@ static_assert(offsetof(MarkerFile, crc) == 28);
 
 // Writes the marker durably into dir (which must exist).
 Status write_marker(FileSystem& fs, const std::string& dir);
-// Reads and checks dir's marker: Corruption (bad size, magic or checksum,
-// naming the file) or NotSupported (a newer format version).
-Status check_marker(FileSystem& fs, const std::string& dir);
+// Reads and checks dir's marker; returns its format version. Corruption
+// (bad size, magic or checksum, naming the file) or NotSupported (a newer
+// format version).
+Result<std::uint32_t> check_marker(FileSystem& fs, const std::string& dir);
 
 }  // namespace lightning

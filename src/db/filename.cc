@@ -28,6 +28,7 @@ bool parse_number(std::string_view s, std::uint64_t* out) {
 }  // namespace
 
 std::string lock_file_name(const std::string& dir) { return dir + "/LOCK"; }
+std::string data_file_name(const std::string& dir) { return dir + "/DATA"; }
 std::string marker_file_name(const std::string& dir) { return dir + "/LIGHTNING"; }
 std::string temp_marker_file_name(const std::string& dir) { return dir + "/LIGHTNING.tmp"; }
 std::string wal_file_name(const std::string& dir, std::uint64_t number) {
@@ -41,6 +42,7 @@ FileType parse_file_name(std::string_view name, std::uint64_t* number) {
   if (name == "LOCK") return FileType::kLock;
   if (name == "LIGHTNING") return FileType::kMarker;
   if (name == "LIGHTNING.tmp") return FileType::kTempMarker;
+  if (name == "DATA") return FileType::kData;
   if (name.ends_with(kCorruptSuffix) &&
       parse_number(name.substr(0, name.size() - kCorruptSuffix.size()), number)) {
     return FileType::kCorruptWal;

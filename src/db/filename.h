@@ -6,6 +6,7 @@
 //   LIGHTNING.tmp      marker being written (removed at open)
 //   NNNNNN.wal         WAL segment number NNNNNN (at least 6 digits)
 //   NNNNNN.wal.corrupt a damaged segment moved aside by non-paranoid recovery
+//   DATA               the page store: copy-on-write B+tree (docs/format/datafile.md)
 #pragma once
 
 #include <cstdint>
@@ -14,13 +15,14 @@
 
 namespace lightning {
 
-enum class FileType { kLock, kMarker, kTempMarker, kWalSegment, kCorruptWal, kUnknown };
+enum class FileType { kLock, kMarker, kTempMarker, kWalSegment, kCorruptWal, kData, kUnknown };
 
 std::string lock_file_name(const std::string& dir);
 std::string marker_file_name(const std::string& dir);
 std::string temp_marker_file_name(const std::string& dir);
 std::string wal_file_name(const std::string& dir, std::uint64_t number);
 std::string corrupt_wal_file_name(const std::string& dir, std::uint64_t number);
+std::string data_file_name(const std::string& dir);
 
 // Classifies a directory entry name; *number is set for WAL segments.
 FileType parse_file_name(std::string_view name, std::uint64_t* number);

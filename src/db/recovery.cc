@@ -34,6 +34,7 @@ Result<std::unique_ptr<Database>> DatabaseImpl::open(const std::string& path, co
   std::unique_ptr<DatabaseImpl> db(new DatabaseImpl(dir, config, std::move(fs)));
   LIGHTNING_RETURN_IF_ERROR(db->open_directory());
   LIGHTNING_RETURN_IF_ERROR(db->recover());
+  db->flush_thread_ = std::jthread([raw = db.get()](std::stop_token st) { raw->flush_loop(st); });
   if (config.wal_sync_mode == WalSyncMode::kPeriodic) {
     db->sync_thread_ = std::jthread([raw = db.get()](std::stop_token st) { raw->periodic_sync_loop(st); });
   }
@@ -70,7 +71,8 @@ Status DatabaseImpl::open_directory() {
   for (const auto& name : *listing) {
     switch (parse_file_name(name, &number)) {
       case FileType::kMarker: has_marker = true; break;
-      case FileType::kWalSegment: has_wal = true; break;
+      case FileType::kWalSegment:
+      case FileType::kData: has_wal = true; break;
       case FileType::kLock:
       case FileType::kTempMarker:
       case FileType::kCorruptWal: break;
@@ -81,10 +83,13 @@ Status DatabaseImpl::open_directory() {
     if (config_.error_if_exists) {
       return Status::invalid_argument("database " + dir_ + " already exists and error_if_exists is set");
     }
-    return check_marker(*fs_, dir_);
+    auto version = check_marker(*fs_, dir_);
+    if (!version) return version.status();
+    marker_version_ = *version;
+    return Status::ok();
   }
   if (has_wal) {
-    return Status::corruption(dir_ + " holds WAL segments but its LIGHTNING marker file is missing");
+    return Status::corruption(dir_ + " holds database files (WAL or DATA) but its LIGHTNING marker file is missing");
   }
   if (has_foreign) {
     // Leave a foreign directory as it was found.
@@ -100,6 +105,7 @@ Status DatabaseImpl::open_directory() {
   if (auto e = fs_->exists(temp_marker_file_name(dir_)); e && *e) {
     LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(temp_marker_file_name(dir_)));
   }
+  marker_version_ = kDatabaseFormatVersion;
   return write_marker(*fs_, dir_);
 }
 
@@ -108,22 +114,67 @@ Status DatabaseImpl::recover() {
   if (!listing) return listing.status();
   std::vector<std::uint64_t> segments;
   std::uint64_t number = 0, max_number = 0;
+  bool has_data = false;
   for (const auto& name : *listing) {
     FileType type = parse_file_name(name, &number);
     if (type == FileType::kWalSegment) segments.push_back(number);
     if (type == FileType::kWalSegment || type == FileType::kCorruptWal) {
       max_number = std::max(max_number, number);
     }
+    if (type == FileType::kData) has_data = true;
   }
   std::sort(segments.begin(), segments.end());
-  LIGHTNING_RETURN_IF_ERROR(replay_segments(segments));
+
+  // The page store. A database always has one once its first WAL segment
+  // exists (the data file is created first), so a missing data file next to
+  // WAL segments means lost data, unless the database predates the page
+  // store (marker format version 1).
+  if (!has_data && !segments.empty() && marker_version_ >= 2) {
+    return Status::corruption(data_file_name(dir_) + " is missing but the database holds WAL segments");
+  }
+  cache_ = std::make_unique<PageCache>(config_.cache_size);
+  pagestore::PageStore::Options po;
+  po.page_size = config_.page_size;
+  po.cache = cache_.get();
+  po.file_id = 0;
+  po.create_if_missing = true;
+  auto store = pagestore::PageStore::open(fs_, data_file_name(dir_), po);
+  if (!store) return store.status();
+  store_ = std::move(*store);
+  if (marker_version_ < kDatabaseFormatVersion) LIGHTNING_RETURN_IF_ERROR(write_marker(*fs_, dir_));
+  const pagestore::Meta meta = store_->durable_meta();
+
+  // Segments below the floor hold only writes the tree already has (their
+  // deletion after the flush may not have happened before a crash).
+  std::vector<std::uint64_t> live;
+  bool removed = false;
+  for (std::uint64_t n : segments) {
+    if (n < meta.wal_floor) {
+      LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(wal_file_name(dir_, n)));
+      removed = true;
+    } else {
+      live.push_back(n);
+    }
+  }
+  if (removed) LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  LIGHTNING_RETURN_IF_ERROR(replay_segments(live, meta.last_sequence));
+
+  auto tree = std::make_shared<TreeVersion>();
+  tree->root = {meta.root, meta.tree_height, meta.entry_count};
+  tree->epoch = meta.epoch;
+  tree->ticket = store_->register_reader(meta.epoch);
+  auto v = std::make_shared<Version>();
+  v->mem = active_mem_;
+  v->tree = std::move(tree);
+  current_.store(std::move(v), std::memory_order_release);
 
   MutexLock l(wal_mu_);
-  next_segment_number_ = max_number + 1;
+  next_segment_number_ = std::max(max_number + 1, meta.wal_floor);
   return start_new_segment();
 }
 
-Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments) {
+Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments,
+                                     SequenceNumber tree_sequence) {
   struct Damage {
     std::size_t index;
     std::uint64_t good_end;
@@ -132,7 +183,8 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
   // A torn tail seen in segment `index`: harmless if nothing intact follows
   // it anywhere, damage in the middle otherwise.
   std::optional<Damage> torn;
-  SequenceNumber last = 0;
+  // Writes up to tree_sequence are in the tree already.
+  SequenceNumber last = tree_sequence;
   WriteBatch batch;
   std::string record;
 
@@ -183,6 +235,9 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
           if (torn) return torn_was_middle(path);
           Status s = WriteBatchInternal::set_contents(batch, record);
           SequenceNumber seq = s.is_ok() ? WriteBatchInternal::sequence(batch) : 0;
+          if (s.is_ok() && seq != 0 && seq + batch.count() - 1 <= tree_sequence) {
+            break;  // already in the tree
+          }
           // Sequences are dense: every batch starts right after the last one.
           if (s.is_ok() && (seq == 0 || (last != 0 && seq != last + 1) ||
                             seq > kMaxSequenceNumber - batch.count())) {
@@ -194,7 +249,7 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments)
                             s.with_context(path + ": record at offset " +
                                            std::to_string(reader.record_offset()))});
           }
-          WriteBatchInternal::insert_into(batch, seq, *mem_);
+          WriteBatchInternal::insert_into(batch, seq, *active_mem_);
           last = seq + batch.count() - 1;
           counters_.records_replayed.fetch_add(1, std::memory_order_relaxed);
           break;

@@ -22,6 +22,23 @@ std::string Stats::to_string() const {
   row("wal_bytes_dropped_at_recovery", wal_bytes_dropped_at_recovery);
   row("memtable_bytes", memtable_bytes);
   row("last_sequence", last_sequence);
+  row("write_stalls", write_stalls);
+  row("write_stall_micros", write_stall_micros);
+  row("flushes", flushes);
+  row("flush_micros", flush_micros);
+  row("data_bytes_written", data_bytes_written);
+  row("data_file_bytes", data_file_bytes);
+  row("data_free_bytes", data_free_bytes);
+  row("tree_height", tree_height);
+  row("tree_entries", tree_entries);
+  row("page_size", page_size);
+  row("tree_epoch", tree_epoch);
+  row("wal_segments_deleted", wal_segments_deleted);
+  row("cache_hits", cache_hits);
+  row("cache_misses", cache_misses);
+  row("cache_usage_bytes", cache_usage_bytes);
+  row("cache_capacity_bytes", cache_capacity_bytes);
+  row("write_amplification", write_amplification());
   return os.str();
 }
 

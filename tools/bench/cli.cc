@@ -16,7 +16,8 @@ namespace {
 std::string footer() {
   std::string s = "\nWorkloads (default: all, in this order):\n";
   for (const Workload& w : all_workloads()) {
-    s += "  " + std::string(w.name) + std::string(18 - std::min<std::size_t>(17, w.name.size()), ' ') +
+    s += "  " + std::string(w.name) +
+         std::string(18 - std::min<std::size_t>(17, w.name.size()), ' ') +
          std::string(w.description) + "\n";
   }
   s += "\nEngines compiled into this binary, and their settings:\n" + engine_settings_help();
@@ -55,28 +56,39 @@ BenchOptions parse_command_line(int argc, char** argv) {
   app.add_option("--workloads", o.workloads, "Workloads to run, comma-separated (default: all)")
       ->delimiter(',')
       ->check(CLI::IsMember(workloads));
-  app.add_option("--num", o.num, "Keys in the data set (N)")->capture_default_str()->check(CLI::Range(1ull, 1ull << 40));
+  app.add_option("--num", o.num, "Keys in the data set (N)")
+      ->capture_default_str()
+      ->check(CLI::Range(1ull, 1ull << 40));
   app.add_option("--ops", o.ops, "Operations of the read/update/YCSB workloads (default: N)")
       ->check(CLI::Range(1ull, 1ull << 40));
   app.add_option("--sync-ops", o.sync_ops, "Puts of fillsync and fillsync_mt (1 fsync each)")
-      ->capture_default_str()->check(CLI::Range(1ull, 1ull << 40));
+      ->capture_default_str()
+      ->check(CLI::Range(1ull, 1ull << 40));
   app.add_option("--threads", o.threads, "Client threads of fillsync_mt and readwhilewriting")
-      ->capture_default_str()->check(CLI::Range(1, 64));
-  app.add_option("--key-size", o.key_size, "Key size in bytes")->capture_default_str()->check(CLI::Range(4, 1024));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--key-size", o.key_size, "Key size in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 1024));
   app.add_option("--value-size", o.value_size, "Value size in bytes (compresses about 2:1)")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--seed", o.seed, "Seed of every random choice")->capture_default_str();
   app.add_option("--durability", durability,
                  "sync: every commit fsynced before it returns; nosync: the OS decides "
                  "(fillsync* always sync)")
-      ->capture_default_str()->check(CLI::IsMember({"sync", "nosync"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sync", "nosync"}));
   app.add_option("--cache-mb", o.cache_mb,
                  "Block cache of RocksDB and LevelDB in MiB (Lightning DB has no cache yet: all "
                  "data is in memory; LMDB uses the OS page cache)")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--repeat", o.repeat, "Runs per engine and workload, interleaved; median reported")
-      ->capture_default_str()->check(CLI::Range(1, 99));
-  app.add_option("--baseline", o.baseline, "Engine the ratio column divides by")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 99));
+  app.add_option("--baseline", o.baseline, "Engine the ratio column divides by")
+      ->capture_default_str();
   app.add_option("--dir", o.dir, "Where the temporary databases go (default: system temp dir)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--json", o.json_path, "Write every result as JSON to FILE");

@@ -4,9 +4,7 @@
 
 namespace bench {
 
-BytesWritten Engine::bytes_written() {
-  return {proc_write_bytes(), "/proc/self/io write_bytes"};
-}
+BytesWritten Engine::bytes_written() { return {proc_write_bytes(), "/proc/self/io write_bytes"}; }
 
 std::vector<std::string> compiled_engines() {
   std::vector<std::string> names{"lightning"};
@@ -39,7 +37,8 @@ std::string engine_settings_help() {
        "             settle = full CompactRange. Bytes written: /proc/self/io write_bytes.\n";
 #endif
 #ifdef LIGHTNING_BENCH_HAVE_LMDB
-  s += "  lmdb:      64 GiB map, MDB_NORDAHEAD; nosync = MDB_NOSYNC|MDB_NOMETASYNC, sync = neither;\n"
+  s += "  lmdb:      64 GiB map, MDB_NORDAHEAD; nosync = MDB_NOSYNC|MDB_NOMETASYNC, sync = "
+       "neither;\n"
        "             no MDB_WRITEMAP/MDB_MAPASYNC. Uses the OS page cache (--cache-mb does not\n"
        "             apply); settle = mdb_env_sync. Bytes written: /proc/self/io write_bytes.\n";
 #endif

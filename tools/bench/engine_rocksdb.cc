@@ -44,9 +44,7 @@ class RocksEngine final : public Engine {
       : db_(db), stats_(std::move(stats)) {
     write_.sync = sync;
   }
-  ~RocksEngine() override {
-    (void)db_->Close();
-  }
+  ~RocksEngine() override { (void)db_->Close(); }
 
   void put(std::string_view key, std::string_view value) override {
     check(db_->Put(write_, slice(key), slice(value)), "Put");

@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
       for (const std::string& engine : o.engines) {
         bench::RunResult run = bench::run_in_child(engine, w, o, r);
         if (!run.error.empty()) {
-          std::fprintf(stderr, "%s %s (repeat %d) failed: %s\n", engine.c_str(), name.c_str(), r + 1,
-                       run.error.c_str());
+          std::fprintf(stderr, "%s %s (repeat %d) failed: %s\n", engine.c_str(), name.c_str(),
+                       r + 1, run.error.c_str());
         }
         report.add(std::move(run));
       }

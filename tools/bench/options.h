@@ -18,14 +18,14 @@ struct BenchOptions {
   std::size_t key_size = 16;
   std::size_t value_size = 100;
   std::uint64_t seed = 301;
-  bool sync = false;                   // --durability sync|nosync (fillsync* always sync)
+  bool sync = false;  // --durability sync|nosync (fillsync* always sync)
   std::size_t cache_mb = 128;
   int repeat = 1;
   std::string baseline = "lightning";
-  std::string dir;                     // where temporary databases go
+  std::string dir;  // where temporary databases go
   std::string json_path, plot_path, markdown_path;
   bool quick = false;
-  std::string command_line;            // as typed, for the reports
+  std::string command_line;  // as typed, for the reports
 
   std::uint64_t op_count() const { return ops == 0 ? num : ops; }
 };

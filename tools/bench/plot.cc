@@ -15,19 +15,30 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
 std::string color_of(const std::string& engine, std::size_t index) {
-  static const std::map<std::string, std::string> known = {
-      {"lightning", "#e8a317"}, {"rocksdb", "#4e79a7"}, {"leveldb", "#59a14f"}, {"lmdb", "#e15759"}};
+  static const std::map<std::string, std::string> known = {{"lightning", "#e8a317"},
+                                                           {"rocksdb", "#4e79a7"},
+                                                           {"leveldb", "#59a14f"},
+                                                           {"lmdb", "#e15759"}};
   if (auto it = known.find(engine); it != known.end()) return it->second;
   static const char* spare[] = {"#76b7b2", "#b07aa1", "#9c755f", "#bab0ab"};
   return spare[index % 4];
@@ -50,7 +61,8 @@ std::string render_svg(const std::vector<Summary>& summaries, const BenchOptions
   double lo_value = 0, hi_value = 0;
   for (const Summary& s : summaries) {
     if (!s.error.empty() || s.median.ops_per_sec <= 0) continue;
-    if (std::find(groups.begin(), groups.end(), s.workload) == groups.end()) groups.push_back(s.workload);
+    if (std::find(groups.begin(), groups.end(), s.workload) == groups.end())
+      groups.push_back(s.workload);
     double v = s.median.ops_per_sec;
     lo_value = lo_value == 0 ? v : std::min(lo_value, v);
     hi_value = std::max(hi_value, v);
@@ -60,10 +72,12 @@ std::string render_svg(const std::vector<Summary>& summaries, const BenchOptions
   double hi = std::pow(10.0, std::ceil(std::log10(hi_value)));
   if (hi <= lo) hi = lo * 10;
   const double group_width = static_cast<double>(engines.size()) * kBar + kGroupPad;
-  const double width = std::max(640.0, kLeft + static_cast<double>(groups.size()) * group_width + kRight);
+  const double width =
+      std::max(640.0, kLeft + static_cast<double>(groups.size()) * group_width + kRight);
   const double height = kTop + kHeight + kBottom;
   auto y_of = [&](double v) {
-    return kTop + kHeight - (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo)) * kHeight;
+    return kTop + kHeight -
+           (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo)) * kHeight;
   };
 
   std::string svg;
@@ -77,7 +91,8 @@ std::string render_svg(const std::vector<Summary>& summaries, const BenchOptions
       width, height, width, height);
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   add("<text x=\"%.0f\" y=\"22\" font-size=\"16\" font-weight=\"bold\">lightning-bench: "
-      "operations per second (log scale, higher is better)</text>\n", kLeft);
+      "operations per second (log scale, higher is better)</text>\n",
+      kLeft);
   std::snprintf(buf, sizeof buf,
                 "N=%llu keys, %zu+%zu bytes, %s (fillsync*: sync), cache %zu MiB, median of %d",
                 static_cast<unsigned long long>(o.num), o.key_size, o.value_size,

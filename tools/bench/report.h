@@ -23,10 +23,10 @@ RunResult result_from_json(const nlohmann::json& j);  // throws on a missing fie
 // The median of the repeats of one workload on one engine.
 struct Summary {
   std::string workload, engine;
-  RunResult median;                   // the run with the median ops/s
-  std::vector<double> ops_per_sec;    // every successful repeat, in run order
-  std::optional<double> ratio;        // median ops/s / baseline's median ops/s
-  std::string error;                  // set when every repeat failed
+  RunResult median;                 // the run with the median ops/s
+  std::vector<double> ops_per_sec;  // every successful repeat, in run order
+  std::optional<double> ratio;      // median ops/s / baseline's median ops/s
+  std::string error;                // set when every repeat failed
 };
 
 class Report {

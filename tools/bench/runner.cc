@@ -106,8 +106,8 @@ RunResult run_in_child(const std::string& engine, const Workload& w, const Bench
   try {
     return result_from_json(nlohmann::json::parse(message));
   } catch (const std::exception& e) {
-    failed.error = "no result from the child (exit status " +
-                   std::to_string(WEXITSTATUS(status)) + "): " + e.what();
+    failed.error = "no result from the child (exit status " + std::to_string(WEXITSTATUS(status)) +
+                   "): " + e.what();
     return failed;
   }
 }

@@ -22,10 +22,10 @@ void remove_tree(const std::string& dir);
 struct Machine {
   unsigned cores = 0;
   std::uint64_t ram_bytes = 0;
-  std::string cpu;        // /proc/cpuinfo "model name"
-  std::string kernel;     // uname -sr
-  std::string fs_type;    // file system of the benchmark directory
-  std::string date_utc;   // ISO 8601
+  std::string cpu;       // /proc/cpuinfo "model name"
+  std::string kernel;    // uname -sr
+  std::string fs_type;   // file system of the benchmark directory
+  std::string date_utc;  // ISO 8601
 };
 Machine describe_machine(const std::string& bench_dir);
 

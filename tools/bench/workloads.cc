@@ -7,6 +7,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -63,16 +64,29 @@ struct ThreadStats {
 
 // State shared by the client threads of one run.
 struct Context {
-  Context(const BenchOptions& options, const Workload& workload, Engine& engine, std::uint64_t keys_in_set)
-      : o(options), w(workload), db(engine), keys(options.key_size),
-        values(options.value_size, options.seed), n(keys_in_set), next_insert(keys_in_set) {}
+  Context(const BenchOptions& options, const Workload& workload, Engine& engine,
+          std::uint64_t keys_in_set)
+      : o(options),
+        w(workload),
+        db(engine),
+        keys(options.key_size),
+        values(options.value_size, options.seed),
+        n(keys_in_set),
+        next_insert(keys_in_set) {
+    if (workload.kind >= Kind::kYcsbA) {  // O(n) set-up, kept out of the timed phase
+      chooser.emplace(n);
+      recency.emplace(n);
+    }
+  }
 
   const BenchOptions& o;
   const Workload& w;
   Engine& db;
   KeyFormat keys;
   ValueSource values;
-  std::uint64_t n;                        // keys in the data set
+  std::uint64_t n;                       // keys in the data set
+  std::optional<ScrambledZipf> chooser;  // YCSB: which existing key
+  std::optional<Zipf> recency;           // YCSB D: how far back from the newest key
   std::atomic<std::uint64_t> progress{0};
   std::atomic<std::uint64_t> next_insert;  // YCSB D/E: id of the next new key
   std::atomic<bool> stop{false};           // readwhilewriting: readers are done
@@ -118,8 +132,8 @@ std::size_t scan_from(Cursor& cursor, const std::string& start, std::size_t limi
 
 void run_ycsb(Context& cx, ThreadStats& ts, std::uint64_t count, std::mt19937_64& rng) {
   const Kind kind = cx.w.kind;
-  ScrambledZipf chooser(cx.n);
-  Zipf recency(cx.n);
+  const ScrambledZipf& chooser = *cx.chooser;
+  const Zipf& recency = *cx.recency;
   std::string key, value;
   auto insert = [&] {
     cx.keys.stored(cx.next_insert.fetch_add(1), &key);
@@ -335,7 +349,9 @@ std::uint64_t timed_ops(const Workload& w, const BenchOptions& o) {
   }
 }
 
-int client_threads(const Workload& w, const BenchOptions& o) { return w.multi_thread ? o.threads : 1; }
+int client_threads(const Workload& w, const BenchOptions& o) {
+  return w.multi_thread ? o.threads : 1;
+}
 
 bool uses_sync(const Workload& w, const BenchOptions& o) {
   return w.kind == Kind::kFillSync || w.kind == Kind::kFillSyncMt || o.sync;
@@ -433,8 +449,8 @@ RunResult run_workload(const std::string& engine, const Workload& w, const Bench
   r.engine_bytes_written = after.bytes - before.bytes;
   r.write_amp_source = after.source;
   if (r.user_bytes_written > 0) {
-    r.write_amp = static_cast<double>(r.engine_bytes_written) /
-                  static_cast<double>(r.user_bytes_written);
+    r.write_amp =
+        static_cast<double>(r.engine_bytes_written) / static_cast<double>(r.user_bytes_written);
   }
 
   if (!w.needs_load) {

@@ -16,16 +16,32 @@
 namespace bench {
 
 enum class Kind {
-  kFillSeq, kFillRandom, kFillBatch, kFillSync, kFillSyncMt, kOverwrite, kReadRandom,
-  kReadMissing, kReadWhileWriting, kSeekRandom, kScan, kDeleteRandom,
-  kYcsbA, kYcsbB, kYcsbC, kYcsbD, kYcsbE, kYcsbF,
+  kFillSeq,
+  kFillRandom,
+  kFillBatch,
+  kFillSync,
+  kFillSyncMt,
+  kOverwrite,
+  kReadRandom,
+  kReadMissing,
+  kReadWhileWriting,
+  kSeekRandom,
+  kScan,
+  kDeleteRandom,
+  // The YCSB kinds stay last: Context tests kind >= kYcsbA.
+  kYcsbA,
+  kYcsbB,
+  kYcsbC,
+  kYcsbD,
+  kYcsbE,
+  kYcsbF,
 };
 
 struct Workload {
   std::string_view name;
   Kind kind;
-  bool needs_load;     // loads num keys (untimed) before the timed phase
-  bool multi_thread;   // runs --threads client threads (else one)
+  bool needs_load;    // loads num keys (untimed) before the timed phase
+  bool multi_thread;  // runs --threads client threads (else one)
   std::string_view description;
 };
 
@@ -42,7 +58,7 @@ struct RunResult {
   std::string engine, workload;
   int repeat = 0;
   int threads = 1;
-  std::string durability;             // "sync" or "nosync"
+  std::string durability;  // "sync" or "nosync"
   std::uint64_t ops = 0;
   double seconds = 0, ops_per_sec = 0, mb_per_sec = 0;
   double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0, mean_us = 0;
@@ -51,10 +67,10 @@ struct RunResult {
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t user_bytes_written = 0;  // key+value of puts, keys of removes (timed phase)
   std::uint64_t engine_bytes_written = 0;
-  std::optional<double> write_amp;       // engine / user bytes; none without writes
+  std::optional<double> write_amp;  // engine / user bytes; none without writes
   std::string write_amp_source;
-  std::uint64_t background_writes = 0;   // readwhilewriting: puts of the writer thread
-  std::string error;                     // empty when the run succeeded
+  std::uint64_t background_writes = 0;  // readwhilewriting: puts of the writer thread
+  std::string error;                    // empty when the run succeeded
 };
 
 // Runs w on engine `engine` in the empty directory dir. Throws BenchError.

@@ -1,0 +1,230 @@
+// Memtable switch, background flush into the B+tree, and the maintenance
+// calls built on them (flush_lsm, verify, checkpoint).
+#include <chrono>
+
+#include "db/db_impl.h"
+#include "db/db_marker.h"
+#include "db/filename.h"
+#include "pagestore/btree.h"
+
+namespace lightning {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t micros_since(Clock::time_point start) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+}
+
+// The newest entry of every key in a frozen memtable, in key order: what the
+// tree must absorb (tombstones become deletes; the tree keeps no versions).
+class MemTableChanges final : public pagestore::ChangeSource {
+ public:
+  explicit MemTableChanges(const MemTable& mem) : it_(mem.new_iterator()) {
+    it_->seek_to_first();
+    parse();
+  }
+  bool valid() const override { return it_->valid(); }
+  std::string_view key() const override { return parsed_.user_key; }
+  bool is_delete() const override { return parsed_.kind == ValueKind::kDelete; }
+  std::string_view value() const override { return it_->value(); }
+  void next() override {
+    // Skip the older versions of the current key.
+    std::string current(parsed_.user_key);
+    do {
+      it_->next();
+    } while (it_->valid() && extract_user_key(it_->key()) == std::string_view(current));
+    parse();
+  }
+  Status status() const override { return status_; }
+
+ private:
+  void parse() {
+    if (it_->valid() && !parse_internal_key(it_->key(), &parsed_)) {
+      status_ = Status::corruption("memtable holds a malformed internal key");
+    }
+  }
+  std::unique_ptr<InternalIterator> it_;
+  ParsedInternalKey parsed_;
+  Status status_;
+};
+
+}  // namespace
+
+Status DatabaseImpl::switch_memtable() {
+  if (active_mem_->entry_count() == 0) return Status::ok();
+  {
+    // Backpressure: at most one frozen memtable; wait for its flush.
+    MutexLock l(version_mu_);
+    if (current_version()->imm != nullptr) {
+      const auto start = Clock::now();
+      counters_.stalls.fetch_add(1, std::memory_order_relaxed);
+      while (current_version()->imm != nullptr && flush_error_.is_ok() && !stopping_) {
+        version_cv_.wait(version_mu_);
+      }
+      counters_.stall_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
+    }
+    if (!flush_error_.is_ok()) return flush_error_;
+    if (current_version()->imm != nullptr) return Status::aborted("database is closing");
+  }
+  // Writes after the switch go to a new segment: once the frozen memtable is
+  // in the tree, every older segment can go.
+  std::uint64_t floor = 0;
+  {
+    MutexLock l(wal_mu_);
+    LIGHTNING_RETURN_IF_ERROR(start_new_segment());
+    floor = wal_->segment_number();
+  }
+  std::shared_ptr<MemTable> fresh = MemTable::create();
+  {
+    MutexLock l(version_mu_);
+    auto v = std::make_shared<Version>(*current_version());
+    v->imm = active_mem_;
+    v->imm_last_sequence = next_sequence_ - 1;
+    v->imm_wal_floor = floor;
+    v->mem = fresh;
+    current_.store(std::move(v), std::memory_order_release);
+    flush_pending_ = true;
+  }
+  version_cv_.notify_all();
+  active_mem_ = std::move(fresh);
+  return Status::ok();
+}
+
+void DatabaseImpl::flush_loop(std::stop_token) {
+  while (true) {
+    std::shared_ptr<const Version> v;
+    {
+      MutexLock l(version_mu_);
+      while (!flush_pending_ && !stopping_) version_cv_.wait(version_mu_);
+      if (!flush_pending_) return;  // stopping with nothing left to do
+      v = current_version();
+    }
+    Status s = flush_imm(v);
+    {
+      MutexLock l(version_mu_);
+      flush_pending_ = false;
+      if (!s.is_ok()) flush_error_ = s;
+    }
+    version_cv_.notify_all();
+    if (!s.is_ok()) {
+      record_background_error(s);
+      return;
+    }
+  }
+}
+
+Status DatabaseImpl::flush_imm(const std::shared_ptr<const Version>& v) {
+  const auto start = Clock::now();
+  MutexLock checkpoint_guard(checkpoint_mu_);
+  MemTableChanges changes(*v->imm);
+  pagestore::MergeStats ms;
+  auto root = pagestore::merge_into_tree(*store_, v->tree->root, changes, &ms);
+  if (!root) return root.status().with_context("flush");
+  pagestore::Meta next;
+  next.root = root->root;
+  next.tree_height = root->height;
+  next.entry_count = root->entry_count;
+  next.last_sequence = v->imm_last_sequence;
+  next.wal_floor = v->imm_wal_floor;
+  LIGHTNING_RETURN_IF_ERROR(store_->commit(next).with_context("flush commit"));
+  auto tree = std::make_shared<TreeVersion>();
+  tree->root = *root;
+  tree->epoch = store_->durable_meta().epoch;
+  tree->ticket = store_->register_reader(tree->epoch);
+  {
+    MutexLock l(version_mu_);
+    auto nv = std::make_shared<Version>(*current_version());
+    nv->imm = nullptr;
+    nv->tree = std::move(tree);
+    current_.store(std::move(nv), std::memory_order_release);
+  }
+  delete_obsolete_segments(v->imm_wal_floor);
+  counters_.flushes.fetch_add(1, std::memory_order_relaxed);
+  counters_.flush_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
+  return Status::ok();
+}
+
+void DatabaseImpl::delete_obsolete_segments(std::uint64_t floor) {
+  // Best effort: a segment left behind is deleted at the next open (the
+  // durable meta slot's wal_floor says it is covered).
+  auto listing = fs_->list_dir(dir_);
+  if (!listing) return;
+  bool removed = false;
+  std::uint64_t number = 0;
+  for (const auto& name : *listing) {
+    if (parse_file_name(name, &number) == FileType::kWalSegment && number < floor) {
+      if (fs_->remove_file(dir_ + "/" + name).is_ok()) {
+        removed = true;
+        counters_.wal_segments_deleted.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  if (removed) (void)fs_->sync_dir(dir_);
+}
+
+Status DatabaseImpl::flush_lsm() {
+  LIGHTNING_RETURN_IF_ERROR(check_writable());
+  LIGHTNING_RETURN_IF_ERROR(commit(nullptr));
+  MutexLock l(version_mu_);
+  while ((flush_pending_ || current_version()->imm != nullptr) && flush_error_.is_ok() && !stopping_) {
+    version_cv_.wait(version_mu_);
+  }
+  return flush_error_;
+}
+
+Status DatabaseImpl::verify() {
+  auto v = current_version();
+  std::uint64_t pages = 0;
+  return pagestore::verify_tree(*store_, v->tree->root, &pages);
+}
+
+namespace {
+Status copy_file(FileSystem& fs, const std::string& from, const std::string& to) {
+  auto in = fs.open_readable(from);
+  if (!in) return in.status();
+  auto out = fs.new_writable_file(to, FileSystem::OpenMode::kCreateNew);
+  if (!out) return out.status();
+  std::vector<std::byte> buf(1 << 20);
+  std::uint64_t offset = 0;
+  while (true) {
+    auto n = (*in)->read_at(offset, buf);
+    if (!n) return n.status();
+    if (*n == 0) break;
+    LIGHTNING_RETURN_IF_ERROR((*out)->append(std::span(buf.data(), *n)));
+    offset += *n;
+  }
+  LIGHTNING_RETURN_IF_ERROR((*out)->sync());
+  return (*out)->close();
+}
+}  // namespace
+
+Status DatabaseImpl::checkpoint(const std::string& dir) {
+  if (dir.empty()) return Status::invalid_argument("checkpoint directory is empty");
+  if (auto e = fs_->exists(dir); !e || *e) {
+    return e ? Status::invalid_argument("checkpoint directory " + dir + " already exists") : e.status();
+  }
+  LIGHTNING_RETURN_IF_ERROR(flush_lsm());
+  LIGHTNING_RETURN_IF_ERROR(fs_->create_dir(dir));
+  // No flush may commit while the data file is copied: the copy then holds
+  // one consistent pair of meta slots and every page they reach.
+  MutexLock checkpoint_guard(checkpoint_mu_);
+  LIGHTNING_RETURN_IF_ERROR(copy_file(*fs_, data_file_name(dir_), data_file_name(dir)));
+  // The WAL written since the last flush (a segment still being appended is
+  // copied as far as it got: recovery treats a cut record as a torn tail).
+  const std::uint64_t floor = store_->durable_meta().wal_floor;
+  auto listing = fs_->list_dir(dir_);
+  if (!listing) return listing.status();
+  std::uint64_t number = 0;
+  for (const auto& name : *listing) {
+    if (parse_file_name(name, &number) == FileType::kWalSegment && number >= floor) {
+      LIGHTNING_RETURN_IF_ERROR(copy_file(*fs_, dir_ + "/" + name, dir + "/" + name));
+    }
+  }
+  LIGHTNING_RETURN_IF_ERROR(write_marker(*fs_, dir));
+  return fs_->sync_dir(dir);
+}
+
+}  // namespace lightning

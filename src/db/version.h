@@ -1,0 +1,34 @@
+// Version: an immutable description of what is live, shared by readers.
+//
+// A reader takes the current version (one atomic shared_ptr load), then the
+// last sequence: everything with a sequence at or below it is in the
+// version's memtables or tree. The version keeps its memtables alive and
+// holds a reader ticket on its tree's epoch, so the pages it reaches are not
+// reused while the reader runs (docs/architecture.md, "Versions").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "db/dbformat.h"
+#include "memtable/memtable.h"
+#include "pagestore/btree.h"
+#include "pagestore/page_store.h"
+
+namespace lightning {
+
+struct TreeVersion {
+  pagestore::TreeRoot root;
+  std::uint64_t epoch = 0;
+  pagestore::PageStore::ReaderTicket ticket;  // pins the tree's pages
+};
+
+struct Version {
+  std::shared_ptr<MemTable> mem;  // active: the leader inserts here
+  std::shared_ptr<MemTable> imm;  // frozen, being flushed (may be null)
+  SequenceNumber imm_last_sequence = 0;  // newest entry in imm
+  std::uint64_t imm_wal_floor = 0;       // first WAL segment not holding imm's writes
+  std::shared_ptr<const TreeVersion> tree;
+};
+
+}  // namespace lightning
