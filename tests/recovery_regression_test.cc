@@ -133,3 +133,61 @@ TEST_F(RecoveryRegressionTest, InterruptedSetAsideNeverLeavesAHole) {
 
 }  // namespace
 }  // namespace lightning
+
+namespace lightning {
+namespace {
+
+// Losing the newest meta slot after its flush deleted the WAL the older tree
+// needs must fail the open, not silently serve the older tree.
+TEST(RecoveryMetaFallback, DamagedNewestSlotWithDeletedWalIsCorruption) {
+  auto fs = std::make_shared<FaultInjectionFileSystem>();
+  Config c;
+  c.file_system = fs;
+  std::uint64_t epoch = 0;
+  {
+    auto db = Database::open("/db", c);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->put("a", "1"));
+    ASSERT_TRUE((*db)->flush_lsm());
+    ASSERT_TRUE((*db)->put("b", "2"));
+    ASSERT_TRUE((*db)->flush_lsm());
+    epoch = (*db)->stats().tree_epoch;
+  }
+  fs->corrupt_bytes("/db/DATA", (epoch % 2) * 4096 + 20, "\x55\x66");
+  auto db = Database::open("/db", c);
+  ASSERT_FALSE(db);
+  EXPECT_TRUE(db.status().is_corruption()) << db.status().to_string();
+  EXPECT_NE(db.status().message().find("missing"), std::string::npos) << db.status().message();
+}
+
+// A flush whose commit fails at any write (page, free-space map, or a torn
+// meta slot) before the WAL was deleted: reopen falls back to the older slot
+// and replays the WAL, losing nothing.
+TEST(RecoveryMetaFallback, FailedFlushAtEveryWriteRecoversEverything) {
+  for (int n = 1; n <= 6; ++n) {
+    SCOPED_TRACE("failing write " + std::to_string(n));
+    auto fs = std::make_shared<FaultInjectionFileSystem>();
+    Config c;
+    c.file_system = fs;
+    {
+      auto db = Database::open("/db", c);
+      ASSERT_TRUE(db);
+      ASSERT_TRUE((*db)->put("a", "1"));
+      ASSERT_TRUE((*db)->flush_lsm());
+      ASSERT_TRUE((*db)->put("b", std::string(3000, 'b')));  // an overflow extent too
+      fs->fail_after(FaultInjectionFileSystem::Op::kWrite, n, FaultInjectionFileSystem::Error::kEIO,
+                     /*sticky=*/true, /*torn_write=*/true);
+      (void)(*db)->flush_lsm();
+    }
+    fs->clear_faults();
+    fs->drop_unsynced(FaultInjectionFileSystem::DropMode::kKeepTornPrefix, 7 + n);
+    auto db = Database::open("/db", c);
+    ASSERT_TRUE(db) << db.status().to_string();
+    EXPECT_EQ((*db)->get("a")->value(), "1");
+    EXPECT_EQ((*db)->get("b")->value(), std::string(3000, 'b'));
+    EXPECT_TRUE((*db)->verify());
+  }
+}
+
+}  // namespace
+}  // namespace lightning

@@ -144,6 +144,25 @@ Status DatabaseImpl::recover() {
   if (marker_version_ < kDatabaseFormatVersion) LIGHTNING_RETURN_IF_ERROR(write_marker(*fs_, dir_));
   const pagestore::Meta meta = store_->durable_meta();
 
+  // The segment at the floor is created (and synced) before the flush that
+  // names it, and deleted only after a later commit raises the floor: it must
+  // exist. If it does not, the meta slot in use is older than the WAL on disk
+  // (e.g. the newest slot was damaged after its flush deleted the segments
+  // the older tree still needs): opening would silently lose writes.
+  if (meta.wal_floor > 0) {
+    const bool floor_present =
+        std::binary_search(segments.begin(), segments.end(), meta.wal_floor) ||
+        std::any_of(listing->begin(), listing->end(), [&](const std::string& name) {
+          std::uint64_t n = 0;
+          return parse_file_name(name, &n) == FileType::kCorruptWal && n == meta.wal_floor;
+        });
+    if (!floor_present) {
+      return Status::corruption(
+          data_file_name(dir_) + ": meta slot epoch " + std::to_string(meta.epoch) +
+          " needs WAL segment " + wal_file_name(dir_, meta.wal_floor) + ", which is missing" +
+          (store_->recovered_from_fallback_slot() ? " (the newer meta slot is damaged)" : ""));
+    }
+  }
   // Segments below the floor hold only writes the tree already has (their
   // deletion after the flush may not have happened before a crash).
   std::vector<std::uint64_t> live;
