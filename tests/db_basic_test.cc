@@ -377,3 +377,38 @@ TEST(DbPageStoreTest, CheckpointIsAnOpenableCopy) {
 
 }  // namespace
 }  // namespace lightning
+
+namespace lightning {
+namespace {
+
+TEST(DbPinnedTest, PinnedValuesFromMemtableTreeAndOverflow) {
+  testing::TempDir dir;
+  auto db = Database::open(dir.sub("db"), Config{});
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->put("tree", "in-a-leaf"));
+  ASSERT_TRUE((*db)->put("big", std::string(5000, 'b')));
+  ASSERT_TRUE((*db)->flush_lsm());
+  ASSERT_TRUE((*db)->put("mem", "in-the-memtable"));
+  PinnedValue a, b, c, d;
+  ASSERT_TRUE(*(*db)->get_pinned("mem", a));
+  ASSERT_TRUE(*(*db)->get_pinned("tree", b));
+  ASSERT_TRUE(*(*db)->get_pinned("big", c));
+  EXPECT_FALSE(*(*db)->get_pinned("absent", d));
+  // Later writes and flushes do not disturb pinned views.
+  ASSERT_TRUE((*db)->put("tree", "changed"));
+  ASSERT_TRUE((*db)->put("mem", "changed"));
+  ASSERT_TRUE((*db)->flush_lsm());
+  EXPECT_EQ(a.value(), "in-the-memtable");
+  EXPECT_EQ(b.value(), "in-a-leaf");
+  EXPECT_EQ(c.value(), std::string(5000, 'b'));
+  PinnedValue moved = std::move(c);
+  EXPECT_EQ(moved.value(), std::string(5000, 'b'));
+  EXPECT_TRUE(c.value().empty());
+  b.reset();
+  EXPECT_TRUE(b.value().empty());
+  EXPECT_TRUE((*db)->get_pinned("", a).status().is_invalid_argument());
+  EXPECT_TRUE(a.value().empty());
+}
+
+}  // namespace
+}  // namespace lightning

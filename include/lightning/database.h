@@ -26,6 +26,7 @@
 
 #include "lightning/config.h"
 #include "lightning/iterator.h"
+#include "lightning/pinned_value.h"
 #include "lightning/stats.h"
 #include "lightning/status.h"
 #include "lightning/write_batch.h"
@@ -58,6 +59,9 @@ class Database {
   // Hot-path form: true and `value` assigned (its capacity reused) when the
   // key is present; false (value untouched) when absent.
   virtual Result<bool> get(std::string_view key, std::string& value) = 0;
+  // Zero-copy form: true and `value` pointed at the stored bytes (pinned
+  // until value is reset or destroyed); false when absent.
+  virtual Result<bool> get_pinned(std::string_view key, PinnedValue& value) = 0;
   virtual Result<bool> contains(std::string_view key) = 0;
   // One consistent view for all keys; result[i] belongs to keys[i].
   virtual Result<std::vector<std::optional<std::string>>> batch_get(

@@ -12,6 +12,7 @@
 #include "lightning/database.h"
 #include "lightning/file_system.h"
 #include "lightning/iterator.h"
+#include "lightning/pinned_value.h"
 #include "lightning/stats.h"
 #include "lightning/status.h"
 #include "lightning/version.h"

@@ -314,6 +314,41 @@ Result<bool> DatabaseImpl::get(std::string_view key, std::string& value) {
   return get_from(*v, snapshot, key, &value);
 }
 
+Result<bool> DatabaseImpl::get_pinned(std::string_view key, PinnedValue& out) {
+  out.reset();
+  LIGHTNING_RETURN_IF_ERROR(check_key(key));
+  counters_.gets.fetch_add(1, std::memory_order_relaxed);
+  auto v = current_version();
+  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
+  for (const MemTable* m : {v->mem.get(), v->imm.get()}) {
+    if (m == nullptr) continue;
+    std::string_view view;
+    switch (m->get_view(key, snapshot, &view)) {
+      case MemTable::LookupResult::kFound:
+        out.view_ = view;
+        out.keep_alive_ = std::move(v);  // keeps the memtable (arena) alive
+        return true;
+      case MemTable::LookupResult::kDeleted:
+        return false;
+      case MemTable::LookupResult::kNotFound:
+        break;
+    }
+  }
+  PageHandle pin;
+  std::string_view view;
+  auto found = pagestore::tree_get_pinned(*store_, v->tree->root, key, &pin, &view, &out.owned_);
+  if (!found || !*found) return found;
+  if (pin.valid()) {
+    out.view_ = view;
+    out.page_ = pin.detach();
+    out.unpin_ = &PageHandle::unpin_detached;
+  } else {
+    out.uses_owned_ = true;
+    out.view_ = out.owned_;
+  }
+  return true;
+}
+
 Result<bool> DatabaseImpl::contains(std::string_view key) {
   LIGHTNING_RETURN_IF_ERROR(check_key(key));
   counters_.gets.fetch_add(1, std::memory_order_relaxed);

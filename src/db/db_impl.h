@@ -67,6 +67,7 @@ class DatabaseImpl final : public Database {
   Status verify() override;
   Status checkpoint(const std::string& dir) override;
   Result<bool> get(std::string_view key, std::string& value) override;
+  Result<bool> get_pinned(std::string_view key, PinnedValue& value) override;
 
  private:
   struct Writer;

@@ -133,6 +133,14 @@ void MemTable::add(SequenceNumber seq, ValueKind kind, std::string_view key,
 
 MemTable::LookupResult MemTable::get(std::string_view key, SequenceNumber snapshot,
                                      std::string* value) const {
+  std::string_view view;
+  LookupResult r = get_view(key, snapshot, &view);
+  if (r == LookupResult::kFound && value != nullptr) value->assign(view);
+  return r;
+}
+
+MemTable::LookupResult MemTable::get_view(std::string_view key, SequenceNumber snapshot,
+                                          std::string_view* value) const {
   // The seek target in entry format; on the stack for ordinary key sizes so
   // that a lookup does not allocate.
   const std::size_t ikey_len = key.size() + kInternalKeyTagSize;
@@ -162,7 +170,7 @@ MemTable::LookupResult MemTable::get(std::string_view key, SequenceNumber snapsh
   (void)ok;
   if (parsed.user_key != key) return LookupResult::kNotFound;
   if (parsed.kind == ValueKind::kDelete) return LookupResult::kDeleted;
-  if (value != nullptr) value->assign(length_prefixed_at(after_key));
+  *value = length_prefixed_at(after_key);
   return LookupResult::kFound;
 }
 

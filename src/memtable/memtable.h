@@ -42,6 +42,9 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   // *value receives the value (assign, not append) unless value is null.
   // Does not allocate for keys up to ~240 bytes.
   LookupResult get(std::string_view key, SequenceNumber snapshot, std::string* value) const;
+  // Like get(), but *value views the bytes in the memtable (valid while the
+  // memtable lives).
+  LookupResult get_view(std::string_view key, SequenceNumber snapshot, std::string_view* value) const;
 
   // Iterates every entry (all versions, tombstones) in internal-key order.
   // The iterator holds a reference to this memtable.

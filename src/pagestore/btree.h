@@ -36,6 +36,10 @@ struct TreeRoot {
 // Point lookup. Returns true and sets *value when key is present.
 Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_view key,
                       std::string* value);
+// Zero-copy lookup: on true, *view points into the leaf pinned by *pin, or,
+// for an overflow value, into *overflow (which receives a copy).
+Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::string_view key,
+                             PageHandle* pin, std::string_view* view, std::string* overflow);
 
 // Ordered iteration over the tree's entries, presented as internal keys with
 // sequence 0 and kind kPut (older than every memtable entry).

@@ -13,14 +13,23 @@ using detail::page_where;
 
 Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_view key,
                       std::string* value) {
+  PageHandle pin;
+  std::string_view view;
+  auto found = tree_get_pinned(store, root, key, &pin, &view, value);
+  if (found && *found && view.data() != value->data()) value->assign(view);
+  return found;
+}
+
+Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::string_view key,
+                             PageHandle* pin, std::string_view* view, std::string* overflow) {
   if (root.height == 0) return false;
   const KeyLoader loader = key_loader(store);
   PageRef ref = root.root;
   for (std::uint8_t level = root.height - 1; level > 0; --level) {
     auto h = store.read(ref, PageType::kInner);
     if (!h) return h.status();
-    auto page = InnerPage::open(h->data(), page_where(store, ref));
-    if (!page) return page.status();
+    auto page = InnerPage::open(h->data(), store.path());  // no allocation on the hot path
+    if (!page) return page.status().with_context(page_where(store, ref));
     if (page->level() != level) {
       return Status::corruption(page_where(store, ref) + ": inner page has level " +
                                 std::to_string(page->level()) + ", expected " + std::to_string(level));
@@ -37,8 +46,8 @@ Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_
   }
   auto h = store.read(ref, PageType::kLeaf);
   if (!h) return h.status();
-  auto leaf = LeafPage::open(h->data(), page_where(store, ref));
-  if (!leaf) return leaf.status();
+  auto leaf = LeafPage::open(h->data(), store.path());
+  if (!leaf) return leaf.status().with_context(page_where(store, ref));
   std::uint32_t i;
   int cmp;
   if (leaf->has_long_keys()) {
@@ -56,9 +65,11 @@ Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_
   }
   if (cmp != 0) return false;
   if (leaf->is_overflow(i)) {
-    LIGHTNING_RETURN_IF_ERROR(load_overflow(store, leaf->overflow_ref(i), value));
+    LIGHTNING_RETURN_IF_ERROR(load_overflow(store, leaf->overflow_ref(i), overflow));
+    *view = *overflow;
   } else {
-    value->assign(leaf->inline_value(i));
+    *view = leaf->inline_value(i);
+    *pin = std::move(*h);
   }
   return true;
 }
@@ -182,9 +193,9 @@ class TreeIterator final : public InternalIterator {
     out->inner.reset();
     out->leaf.reset();
     if (level == 0) {
-      auto p = LeafPage::open(out->handle.data(), page_where(store_, ref));
+      auto p = LeafPage::open(out->handle.data(), store_.path());
       if (!p) {
-        fail(p.status());
+        fail(p.status().with_context(page_where(store_, ref)));
         return false;
       }
       out->leaf.emplace(*p);
@@ -193,9 +204,9 @@ class TreeIterator final : public InternalIterator {
         return false;
       }
     } else {
-      auto p = InnerPage::open(out->handle.data(), page_where(store_, ref));
+      auto p = InnerPage::open(out->handle.data(), store_.path());
       if (!p) {
-        fail(p.status());
+        fail(p.status().with_context(page_where(store_, ref)));
         return false;
       }
       if (p->level() != level) {

@@ -46,7 +46,7 @@ class LeafBuilder {
   }
 
   // Cells must be added in strictly increasing key order.
-  // REQUIRES: fits(key, value.size()) (or fits(key, kOverflowRefSize+1) for add_overflow).
+  // REQUIRES: fits(key, length of the value) was true just before.
   // REQUIRES: key_ref != nullptr iff is_long_key(page_size, whole key length);
   //   then *key_ref addresses an extent holding the whole key (build_overflow)
   //   and `key` is the whole key or at least its first long_key_stub() bytes.

@@ -337,6 +337,10 @@ void PageHandle::release() {
   size_ = 0;
 }
 
+void PageHandle::unpin_detached(void* raw) {
+  if (raw != nullptr) PageCacheShard::unpin(static_cast<CachedPage*>(raw));
+}
+
 // ---- PageCache ----
 
 PageCache::PageCache(std::size_t capacity_bytes)

@@ -77,6 +77,16 @@ class PageHandle {
   void reset() {
     if (page_ != nullptr) release();
   }
+  // Hands the pin to an opaque holder (e.g. a public PinnedValue); the page
+  // stays pinned until unpin_detached(raw). The handle becomes empty.
+  void* detach() {
+    void* raw = page_;
+    page_ = nullptr;
+    data_ = nullptr;
+    size_ = 0;
+    return raw;
+  }
+  static void unpin_detached(void* raw);
 
  private:
   friend class PageCacheShard;
