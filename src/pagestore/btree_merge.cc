@@ -246,7 +246,7 @@ class Merger {
   Status merge_leaf(const PageRef& ref, const std::optional<std::string>& upper, LeafPacker& packer) {
     auto h = store_.read(ref, PageType::kLeaf);
     if (!h) return h.status();
-    auto leaf = LeafPage::open(h->data(), page_where(store_, ref));
+    auto leaf = LeafPage::open(h->data(), page_where(store_, ref), PageValidation::kHeaderOnly);
     if (!leaf) return leaf.status();
     std::uint32_t i = 0;
     const std::uint32_t n = leaf->count();
@@ -295,7 +295,7 @@ class Merger {
   Status absorb_leaf(const PageRef& ref, LeafPacker& packer) {
     auto h = store_.read(ref, PageType::kLeaf);
     if (!h) return h.status();
-    auto leaf = LeafPage::open(h->data(), page_where(store_, ref));
+    auto leaf = LeafPage::open(h->data(), page_where(store_, ref), PageValidation::kHeaderOnly);
     if (!leaf) return leaf.status();
     for (std::uint32_t i = 0; i < leaf->count(); ++i) {
       LeafCell c;
@@ -314,7 +314,7 @@ class Merger {
                      const std::optional<std::string>& upper, std::vector<Entry>* out) {
     auto h = store_.read(ref, PageType::kInner);
     if (!h) return h.status();
-    auto page = InnerPage::open(h->data(), page_where(store_, ref));
+    auto page = InnerPage::open(h->data(), page_where(store_, ref), PageValidation::kHeaderOnly);
     if (!page) return page.status();
     if (page->level() != level) {
       return Status::corruption(page_where(store_, ref) + ": inner page has level " +
@@ -422,7 +422,7 @@ Result<TreeRoot> Merger::run(const TreeRoot& old) {
   while (root.height > 1) {
     auto h = store_.read(root.root, PageType::kInner);
     if (!h) return h.status();
-    auto page = InnerPage::open(h->data(), page_where(store_, root.root));
+    auto page = InnerPage::open(h->data(), page_where(store_, root.root), PageValidation::kHeaderOnly);
     if (!page) return page.status();
     if (page->count() != 1) break;
     PageRef child = page->child(0);

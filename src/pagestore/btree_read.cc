@@ -28,7 +28,7 @@ Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::
   for (std::uint8_t level = root.height - 1; level > 0; --level) {
     auto h = store.read(ref, PageType::kInner);
     if (!h) return h.status();
-    auto page = InnerPage::open(h->data(), store.path());  // no allocation on the hot path
+    auto page = InnerPage::open(h->data(), store.path(), PageValidation::kHeaderOnly);  // no allocation on the hot path
     if (!page) return page.status().with_context(page_where(store, ref));
     if (page->level() != level) {
       return Status::corruption(page_where(store, ref) + ": inner page has level " +
@@ -46,7 +46,7 @@ Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::
   }
   auto h = store.read(ref, PageType::kLeaf);
   if (!h) return h.status();
-  auto leaf = LeafPage::open(h->data(), store.path());
+  auto leaf = LeafPage::open(h->data(), store.path(), PageValidation::kHeaderOnly);
   if (!leaf) return leaf.status().with_context(page_where(store, ref));
   std::uint32_t i;
   int cmp;
@@ -193,7 +193,7 @@ class TreeIterator final : public InternalIterator {
     out->inner.reset();
     out->leaf.reset();
     if (level == 0) {
-      auto p = LeafPage::open(out->handle.data(), store_.path());
+      auto p = LeafPage::open(out->handle.data(), store_.path(), PageValidation::kHeaderOnly);
       if (!p) {
         fail(p.status().with_context(page_where(store_, ref)));
         return false;
@@ -204,7 +204,7 @@ class TreeIterator final : public InternalIterator {
         return false;
       }
     } else {
-      auto p = InnerPage::open(out->handle.data(), store_.path());
+      auto p = InnerPage::open(out->handle.data(), store_.path(), PageValidation::kHeaderOnly);
       if (!p) {
         fail(p.status().with_context(page_where(store_, ref)));
         return false;

@@ -114,6 +114,7 @@ PageRef InnerBuilder::finish(std::uint64_t page_id, std::string* out) const {
   h.page_count = 1;
   h.count = static_cast<std::uint16_t>(n);
   h.prefix_len = static_cast<std::uint16_t>(prefix);
+  h.payload = has_long_keys() ? kPageFlagLongKeys : 0;
   encode_page_header(p, h);
   std::size_t pos = kPageHeaderSize + kSlotSize * n;
   if (n >= 2) std::memcpy(p + pos, keys_.data() + cells_[1].key_off, prefix);
@@ -139,7 +140,8 @@ PageRef InnerBuilder::finish(std::uint64_t page_id, std::string* out) const {
 
 // ---------------- InnerPage ----------------
 
-Result<InnerPage> InnerPage::open(std::span<const std::byte> image, std::string_view where) {
+Result<InnerPage> InnerPage::open(std::span<const std::byte> image, std::string_view where,
+                                  PageValidation validation) {
   const char* data = reinterpret_cast<const char*>(image.data());
   const std::size_t size = image.size();
   if (!valid_page_size(size)) {
@@ -154,6 +156,13 @@ Result<InnerPage> InnerPage::open(std::span<const std::byte> image, std::string_
   const std::size_t n = h.count;
   const std::size_t body = kPageHeaderSize + kSlotSize * n + h.prefix_len;
   if (body > size) return inner_corruption(data, size, where, "slots and prefix overrun the page");
+  if ((h.payload & ~kPageFlagLongKeys) != 0) return inner_corruption(data, size, where, "unknown page flags");
+  const bool flagged_long_keys = (h.payload & kPageFlagLongKeys) != 0;
+  if (validation == PageValidation::kHeaderOnly) {
+    return InnerPage(data, size, h.level, static_cast<std::uint32_t>(n),
+                    std::string_view(data + kPageHeaderSize + kSlotSize * n, h.prefix_len),
+                    flagged_long_keys);
+  }
   bool has_long_keys = false;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t off = decode_fixed16(data + kPageHeaderSize + kSlotSize * i);
@@ -173,6 +182,9 @@ Result<InnerPage> InnerPage::open(std::span<const std::byte> image, std::string_
         return inner_corruption(data, size, where, "long key " + std::to_string(i) + " too short");
       }
     }
+  }
+  if (has_long_keys != flagged_long_keys) {
+    return inner_corruption(data, size, where, "long-key flag disagrees with the cells");
   }
   return InnerPage(data, size, h.level, static_cast<std::uint32_t>(n),
                    std::string_view(data + kPageHeaderSize + kSlotSize * n, h.prefix_len),

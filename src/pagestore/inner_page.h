@@ -72,13 +72,20 @@ class InnerBuilder {
   std::string keys_;
   std::size_t cell_bytes_ = 0;  // sum of cell sizes with whole stored keys
   std::size_t prefix_len_ = 0;  // common prefix of stored keys 1..count-1
+  bool has_long_keys() const {  // cell 0's key is not stored
+    for (std::size_t i = 1; i < cells_.size(); ++i) {
+      if ((cells_[i].flags & kCellLongKey) != 0) return true;
+    }
+    return false;
+  }
 };
 
 // A read-only view over an inner page image; same safety rules as LeafPage.
 // open() also requires count >= 1 and an empty cell 0.
 class InnerPage {
  public:
-  static Result<InnerPage> open(std::span<const std::byte> image, std::string_view where);
+  static Result<InnerPage> open(std::span<const std::byte> image, std::string_view where,
+                                PageValidation validation = PageValidation::kFull);
 
   std::uint8_t level() const { return level_; }
   std::uint32_t count() const { return count_; }

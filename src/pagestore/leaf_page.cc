@@ -149,6 +149,7 @@ PageRef LeafBuilder::finish(std::uint64_t page_id, std::string* out) const {
   h.page_count = 1;
   h.count = static_cast<std::uint16_t>(n);
   h.prefix_len = static_cast<std::uint16_t>(prefix);
+  h.payload = has_long_keys() ? kPageFlagLongKeys : 0;
   encode_page_header(p, h);
   std::size_t pos = kPageHeaderSize + kSlotSize * n;
   if (n > 0) std::memcpy(p + pos, data_.data() + cells_[0].key_off, prefix);
@@ -171,7 +172,8 @@ PageRef LeafBuilder::finish(std::uint64_t page_id, std::string* out) const {
 
 // ---------------- LeafPage ----------------
 
-Result<LeafPage> LeafPage::open(std::span<const std::byte> image, std::string_view where) {
+Result<LeafPage> LeafPage::open(std::span<const std::byte> image, std::string_view where,
+                                  PageValidation validation) {
   const char* data = reinterpret_cast<const char*>(image.data());
   const std::size_t size = image.size();
   if (!valid_page_size(size)) {
@@ -185,6 +187,13 @@ Result<LeafPage> LeafPage::open(std::span<const std::byte> image, std::string_vi
   const std::size_t n = h.count;
   const std::size_t body = kPageHeaderSize + kSlotSize * n + h.prefix_len;
   if (body > size) return leaf_corruption(data, size, where, "slots and prefix overrun the page");
+  if ((h.payload & ~kPageFlagLongKeys) != 0) return leaf_corruption(data, size, where, "unknown page flags");
+  const bool flagged_long_keys = (h.payload & kPageFlagLongKeys) != 0;
+  if (validation == PageValidation::kHeaderOnly) {
+    return LeafPage(data, size, static_cast<std::uint32_t>(n),
+                    std::string_view(data + kPageHeaderSize + kSlotSize * n, h.prefix_len),
+                    flagged_long_keys);
+  }
   bool has_long_keys = false;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t off = decode_fixed16(data + kPageHeaderSize + kSlotSize * i);
@@ -199,6 +208,9 @@ Result<LeafPage> LeafPage::open(std::span<const std::byte> image, std::string_vi
         return leaf_corruption(data, size, where, "long key " + std::to_string(i) + " too short");
       }
     }
+  }
+  if (has_long_keys != flagged_long_keys) {
+    return leaf_corruption(data, size, where, "long-key flag disagrees with the cells");
   }
   return LeafPage(data, size, static_cast<std::uint32_t>(n),
                   std::string_view(data + kPageHeaderSize + kSlotSize * n, h.prefix_len),

@@ -89,6 +89,12 @@ class LeafBuilder {
   std::string data_;
   std::size_t cell_bytes_ = 0;  // sum of cell sizes with the whole stored key
   std::size_t prefix_len_ = 0;  // common prefix of all stored keys
+  bool has_long_keys() const {
+    for (const Cell& c : cells_) {
+      if ((c.flags & kCellLongKey) != 0) return true;
+    }
+    return false;
+  }
 };
 
 // A read-only view over a leaf page image (normally one verify_page() has
@@ -100,7 +106,8 @@ class LeafBuilder {
 // outlive the view.
 class LeafPage {
  public:
-  static Result<LeafPage> open(std::span<const std::byte> image, std::string_view where);
+  static Result<LeafPage> open(std::span<const std::byte> image, std::string_view where,
+                               PageValidation validation = PageValidation::kFull);
 
   std::uint32_t count() const { return count_; }
   std::string_view prefix() const { return prefix_; }

@@ -129,7 +129,8 @@ Status verify_page(std::span<const std::byte> image, const PageRef& expected,
   if (inner ? h.level == 0 : h.level != 0) {
     return page_corruption(id, where, "bad level " + std::to_string(h.level));
   }
-  const bool extent = expected_type == PageType::kOverflow;
+  // Overflow values and the free-space map span extents; tree pages are single.
+  const bool extent = expected_type == PageType::kOverflow || expected_type == PageType::kFreeList;
   if (h.page_count == 0 || (!extent && h.page_count != 1) || image.size() % h.page_count != 0 ||
       !valid_page_size(image.size() / h.page_count)) {
     return page_corruption(id, where,

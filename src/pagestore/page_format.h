@@ -81,6 +81,17 @@ inline constexpr std::size_t kOverflowRefSize = 24;
 void encode_overflow_ref(char* dst, const OverflowRef& ref);
 OverflowRef decode_overflow_ref(const char* src);
 
+// Leaf and inner pages use the header's payload field as flags.
+// DO NOT CHANGE: embedded in on-disk data.
+inline constexpr std::uint64_t kPageFlagLongKeys = 0x1;  // some cell holds a long key
+
+// How much LeafPage::open / InnerPage::open check. kFull walks every slot and
+// cell (for pages just read from disk, verify() and tools); kHeaderOnly checks
+// the header and that the slot array and prefix fit (O(1), for pages already
+// validated once and served from the cache). Either way accessors bounds-check
+// every cell, so a damaged page can give wrong answers but never a crash.
+enum class PageValidation { kFull, kHeaderOnly };
+
 // ---- The common page header ----
 inline constexpr std::size_t kPageHeaderSize = 32;
 struct PageHeader {
