@@ -196,13 +196,20 @@ PageStore::ReaderTicket PageStore::register_reader(std::uint64_t epoch) const {
 void PageStore::unregister_reader(std::uint64_t epoch) const {
   MutexLock l(mu_);
   auto it = readers_.find(epoch);
-  if (it != readers_.end() && --it->second == 0) readers_.erase(it);
+  if (it != readers_.end() && --it->second == 0) {
+    readers_.erase(it);
+    release_needed_ = true;
+  }
 }
 
 Extent PageStore::allocate(std::uint64_t pages) {
   MutexLock l(mu_);
-  std::uint64_t oldest = readers_.empty() ? std::numeric_limits<std::uint64_t>::max() : readers_.begin()->first;
-  free_->release(meta_.epoch, oldest);
+  if (release_needed_) {
+    // A reader left since the last release: pending extents may be free now.
+    std::uint64_t oldest = readers_.empty() ? std::numeric_limits<std::uint64_t>::max() : readers_.begin()->first;
+    free_->release(meta_.epoch, oldest);
+    release_needed_ = false;
+  }
   return free_->allocate(pages);
 }
 

@@ -123,6 +123,7 @@ class PageStore {
   std::unique_ptr<FreeSpace> free_ GUARDED_BY(mu_);
   PageRef free_space_ref_ GUARDED_BY(mu_);  // the current map's extent (freed by the next commit)
   mutable std::map<std::uint64_t, std::uint64_t> readers_ GUARDED_BY(mu_);  // epoch -> count
+  mutable bool release_needed_ GUARDED_BY(mu_) = false;  // a reader left since the last release
   Status error_ GUARDED_BY(mu_);
   std::atomic<std::uint64_t> bytes_written_{0};
 };
