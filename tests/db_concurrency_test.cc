@@ -190,3 +190,31 @@ TEST(DbConcurrencyTest, ReadersDuringFlushes) {
 
 }  // namespace
 }  // namespace lightning
+
+namespace lightning {
+namespace {
+
+// Regression: a memtable switch racing with the end of a flush could lose
+// its flush request, and flush_lsm() then waited forever (seen as a hung
+// db_model_test in CI).
+TEST(DbConcurrencyTest, FlushRequestsAreNeverLost) {
+  testing::TempDir dir;
+  Config config;
+  config.memtable_size = 64u << 10;
+  config.wal_sync_mode = WalSyncMode::kNoSync;
+  auto opened = Database::open(dir.sub("db"), config);
+  ASSERT_TRUE(opened);
+  Database& db = **opened;
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) (void)db.put(key_of(1, i % 5000), std::string(200, 'x'));
+  });
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db.flush_lsm());
+  stop.store(true);
+  writer.join();
+  ASSERT_TRUE(db.flush_lsm());
+  EXPECT_TRUE(db.verify());
+}
+
+}  // namespace
+}  // namespace lightning

@@ -131,8 +131,8 @@ class DatabaseImpl final : public Database {
   // ---- versions ----
   std::atomic<std::shared_ptr<const Version>> current_;
   Mutex version_mu_;  // serializes version installs; guards the flush hand-off
+  // (a frozen memtable in the current version is the flush thread's work)
   CondVar version_cv_;  // a flush finished / an imm appeared / stop
-  bool flush_pending_ GUARDED_BY(version_mu_) = false;
   bool stopping_ GUARDED_BY(version_mu_) = false;
   Status flush_error_ GUARDED_BY(version_mu_);
   std::jthread flush_thread_;

@@ -86,7 +86,6 @@ Status DatabaseImpl::switch_memtable() {
     v->imm_wal_floor = floor;
     v->mem = fresh;
     current_.store(std::move(v), std::memory_order_release);
-    flush_pending_ = true;
   }
   version_cv_.notify_all();
   active_mem_ = std::move(fresh);
@@ -94,25 +93,28 @@ Status DatabaseImpl::switch_memtable() {
 }
 
 void DatabaseImpl::flush_loop(std::stop_token) {
+  // The work indicator is the frozen memtable itself, not a flag: a flag
+  // cleared after a flush could erase the request of a switch that happened
+  // in between (a lost wakeup that left flush_lsm() waiting forever).
   while (true) {
     std::shared_ptr<const Version> v;
     {
       MutexLock l(version_mu_);
-      while (!flush_pending_ && !stopping_) version_cv_.wait(version_mu_);
-      if (!flush_pending_) return;  // stopping with nothing left to do
+      while (current_version()->imm == nullptr && !stopping_) version_cv_.wait(version_mu_);
       v = current_version();
+      if (v->imm == nullptr) return;  // stopping with nothing left to do
     }
     Status s = flush_imm(v);
-    {
-      MutexLock l(version_mu_);
-      flush_pending_ = false;
-      if (!s.is_ok()) flush_error_ = s;
-    }
-    version_cv_.notify_all();
     if (!s.is_ok()) {
+      {
+        MutexLock l(version_mu_);
+        flush_error_ = s;
+      }
+      version_cv_.notify_all();
       record_background_error(s);
       return;
     }
+    version_cv_.notify_all();
   }
 }
 
@@ -169,7 +171,7 @@ Status DatabaseImpl::flush_lsm() {
   LIGHTNING_RETURN_IF_ERROR(check_writable());
   LIGHTNING_RETURN_IF_ERROR(commit(nullptr));
   MutexLock l(version_mu_);
-  while ((flush_pending_ || current_version()->imm != nullptr) && flush_error_.is_ok() && !stopping_) {
+  while (current_version()->imm != nullptr && flush_error_.is_ok() && !stopping_) {
     version_cv_.wait(version_mu_);
   }
   return flush_error_;
