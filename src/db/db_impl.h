@@ -107,7 +107,7 @@ class DatabaseImpl final : public Database {
   Status switch_memtable() EXCLUDES(mu_, wal_mu_, version_mu_);
   void flush_loop(std::stop_token stop);
   Status flush_imm(const std::shared_ptr<const Version>& v);
-  void delete_obsolete_segments(std::uint64_t floor);
+  Status delete_obsolete_segments(std::uint64_t floor);
   std::shared_ptr<const Version> current_version() const {
     return current_.load(std::memory_order_acquire);
   }

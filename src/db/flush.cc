@@ -143,28 +143,27 @@ Status DatabaseImpl::flush_imm(const std::shared_ptr<const Version>& v) {
     nv->tree = std::move(tree);
     current_.store(std::move(nv), std::memory_order_release);
   }
-  delete_obsolete_segments(v->imm_wal_floor);
   counters_.flushes.fetch_add(1, std::memory_order_relaxed);
   counters_.flush_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
-  return Status::ok();
+  // The flush is durable; a failure to delete (or to sync the deletion of)
+  // covered segments leaves files that the next open removes, but a failed
+  // fsync still poisons the database like any other.
+  return delete_obsolete_segments(v->imm_wal_floor).with_context("deleting covered WAL segments");
 }
 
-void DatabaseImpl::delete_obsolete_segments(std::uint64_t floor) {
-  // Best effort: a segment left behind is deleted at the next open (the
-  // durable meta slot's wal_floor says it is covered).
+Status DatabaseImpl::delete_obsolete_segments(std::uint64_t floor) {
   auto listing = fs_->list_dir(dir_);
-  if (!listing) return;
+  if (!listing) return listing.status();
   bool removed = false;
   std::uint64_t number = 0;
   for (const auto& name : *listing) {
     if (parse_file_name(name, &number) == FileType::kWalSegment && number < floor) {
-      if (fs_->remove_file(dir_ + "/" + name).is_ok()) {
-        removed = true;
-        counters_.wal_segments_deleted.fetch_add(1, std::memory_order_relaxed);
-      }
+      LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(dir_ + "/" + name));
+      removed = true;
+      counters_.wal_segments_deleted.fetch_add(1, std::memory_order_relaxed);
     }
   }
-  if (removed) (void)fs_->sync_dir(dir_);
+  return removed ? fs_->sync_dir(dir_) : Status::ok();
 }
 
 Status DatabaseImpl::flush_lsm() {

@@ -8,6 +8,7 @@
 #include "db/write_batch_internal.h"
 #include "wal/wal_format.h"
 #include "wal/wal_reader.h"
+#include "wal/wal_writer.h"
 
 namespace lightning {
 
@@ -138,6 +139,9 @@ Status DatabaseImpl::recover() {
   po.cache = cache_.get();
   po.file_id = 0;
   po.create_if_missing = true;
+  // A new tree covers no WAL: its floor is the first segment that exists (a
+  // database upgraded from format 1) or the first one that will be created.
+  po.initial_wal_floor = segments.empty() ? max_number + 1 : segments.front();
   auto store = pagestore::PageStore::open(fs_, data_file_name(dir_), po);
   if (!store) return store.status();
   store_ = std::move(*store);
@@ -149,7 +153,8 @@ Status DatabaseImpl::recover() {
   // exist. If it does not, the meta slot in use is older than the WAL on disk
   // (e.g. the newest slot was damaged after its flush deleted the segments
   // the older tree still needs): opening would silently lose writes.
-  if (meta.wal_floor > 0) {
+  const bool never_written = meta.epoch == 1 && segments.empty() && max_number == 0;
+  if (meta.wal_floor > 0 && !never_written) {
     const bool floor_present =
         std::binary_search(segments.begin(), segments.end(), meta.wal_floor) ||
         std::any_of(listing->begin(), listing->end(), [&](const std::string& name) {
@@ -163,6 +168,7 @@ Status DatabaseImpl::recover() {
           (store_->recovered_from_fallback_slot() ? " (the newer meta slot is damaged)" : ""));
     }
   }
+
   // Segments below the floor hold only writes the tree already has (their
   // deletion after the flush may not have happened before a crash).
   std::vector<std::uint64_t> live;
@@ -177,7 +183,6 @@ Status DatabaseImpl::recover() {
   }
   if (removed) LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   LIGHTNING_RETURN_IF_ERROR(replay_segments(live, meta.last_sequence));
-
   auto tree = std::make_shared<TreeVersion>();
   tree->root = {meta.root, meta.tree_height, meta.entry_count};
   tree->epoch = meta.epoch;
@@ -236,11 +241,17 @@ Status DatabaseImpl::replay_segments(const std::vector<std::uint64_t>& segments,
       if (hs.is_not_supported() || hs.is_io_error()) return hs;  // never set aside
       if (i + 1 == segments.size() && reader.file_size() <= kMaxTornCreationSize) {
         // An interrupted segment creation: the header is synced alone before
-        // any record is written, so this file cannot hold a record.
+        // any record is written, so this file cannot hold a record. It is
+        // rewritten as a valid empty segment rather than deleted: the segment
+        // may be a meta slot's wal_floor, which must keep existing.
         counters_.bytes_dropped.fetch_add(reader.file_size(), std::memory_order_relaxed);
         file->reset();
-        LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(path));
-        LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+        if (torn) return torn_was_middle(path);
+        auto out = fs_->new_writable_file(path, FileSystem::OpenMode::kCreateOrTruncate);
+        if (!out) return out.status();
+        wal::WalWriter empty(std::move(*out), path, segments[i]);
+        LIGHTNING_RETURN_IF_ERROR(empty.sync());
+        LIGHTNING_RETURN_IF_ERROR(empty.close());
         break;
       }
       if (torn) return torn_was_middle(path);

@@ -1,5 +1,6 @@
 #include "pagestore/page_store.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -33,7 +34,7 @@ Result<std::unique_ptr<PageStore>> PageStore::open(std::shared_ptr<FileSystem> f
   if (!exists) return exists.status();
   if (!*exists) {
     if (!options.create_if_missing) return Status::not_found(store->path_ + ": data file is missing");
-    LIGHTNING_RETURN_IF_ERROR(store->create());
+    LIGHTNING_RETURN_IF_ERROR(store->create(options.initial_wal_floor));
   } else {
     auto file = store->fs_->open_random_rw(store->path_, false);
     if (!file) return file.status();
@@ -43,7 +44,7 @@ Result<std::unique_ptr<PageStore>> PageStore::open(std::shared_ptr<FileSystem> f
   return store;
 }
 
-Status PageStore::create() {
+Status PageStore::create(std::uint64_t initial_wal_floor) {
   auto file = fs_->open_random_rw(path_, true);
   if (!file) return file.status();
   file_ = std::move(*file);
@@ -52,6 +53,7 @@ Status PageStore::create() {
   m.page_size = page_size_;
   m.epoch = 1;
   m.high_water = kMetaPages;
+  m.wal_floor = initial_wal_floor;
   std::string zeros(page_size_, '\0');
   LIGHTNING_RETURN_IF_ERROR(file_->write_at(0, std::as_bytes(std::span(zeros))));
   LIGHTNING_RETURN_IF_ERROR(write_meta(m));
@@ -100,7 +102,10 @@ Status PageStore::load() {
   if (slots[0] && slots[1] && slots[0]->page_size != slots[1]->page_size) {
     return Status::corruption(path_ + ": the meta slots disagree on the page size");
   }
-  fallback_used_ = !slots[0] || !slots[1];
+  // A fallback: the slot not taken is damaged, not merely never written
+  // (slot 0 of a store that has only its creation commit is all zeros).
+  fallback_used_ = (!slots[0] || !slots[1]) && std::max(slots[0] ? slots[0]->epoch : 0,
+                                                         slots[1] ? slots[1]->epoch : 0) > 1;
   Meta m = *slots[pick];
   if (meta_slot_for_epoch(m.epoch) != static_cast<std::uint64_t>(pick)) {
     return Status::corruption(path_ + ": meta slot " + std::to_string(pick) + " holds epoch " +

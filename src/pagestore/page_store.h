@@ -42,6 +42,9 @@ class PageStore {
     PageCache* cache = nullptr;      // required; shared, outlives the store
     std::uint64_t file_id = 0;       // cache key namespace
     bool create_if_missing = true;
+    // The wal_floor of the epoch-1 meta slot written when the file is
+    // created: the first WAL segment the (empty) tree does not cover.
+    std::uint64_t initial_wal_floor = 0;
   };
   static Result<std::unique_ptr<PageStore>> open(std::shared_ptr<FileSystem> fs, std::string path,
                                                  const Options& options);
@@ -103,7 +106,7 @@ class PageStore {
  private:
   PageStore(std::shared_ptr<FileSystem> fs, std::string path, const Options& options);
   Status load();
-  Status create();
+  Status create(std::uint64_t initial_wal_floor);
   Status write_meta(const Meta& m);
   Status poison(Status s) EXCLUDES(mu_);
   std::uint64_t page_count(const PageRef& ref) const;

@@ -1,7 +1,12 @@
 // The child process of crash_sigkill_test: writes to a database until it is
 // killed with SIGKILL.
 //
-// Usage: lightning_crash_child <db dir> <seed> <threads> <start_0> ... <start_{threads-1}>
+// Usage: lightning_crash_child <db dir> <seed> <threads> <start_0> ... <start_{threads-1}> [flush]
+//
+// With the optional trailing "flush", the database is opened with a 64 KiB
+// memtable (so background flushes into the B+tree run all the time) and one
+// more thread calls flush_lsm() every few milliseconds; a failing flush_lsm
+// exits with code 3 like a failing write.
 //
 // Opens the database (Sync mode, POSIX file system), writes "ready\n" to
 // stdout, then runs one writer per thread. Thread t writes the keys
@@ -21,7 +26,9 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <utility>
@@ -108,8 +115,9 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   const std::uint64_t seed = std::strtoull(argv[2], nullptr, 10);
   const int threads = std::atoi(argv[3]);
-  if (threads < 1 || argc != 4 + threads) {
-    std::fprintf(stderr, "crash_child: need one start index per thread\n");
+  const bool flush = threads >= 1 && argc == 5 + threads && std::strcmp(argv[4 + threads], "flush") == 0;
+  if (threads < 1 || (argc != 4 + threads && !flush)) {
+    std::fprintf(stderr, "crash_child: need one start index per thread (then optionally \"flush\")\n");
     return 1;
   }
   std::vector<std::uint64_t> starts;
@@ -119,6 +127,7 @@ int main(int argc, char** argv) {
   lightning::Config config;
   config.wal_sync_mode = lightning::WalSyncMode::kSync;
   config.wal_segment_size = 256 << 10;  // rotate now and then
+  if (flush) config.memtable_size = 64 << 10;
   auto db = lightning::Database::open(dir, config);
   if (!db) {
     std::fprintf(stderr, "crash_child: open %s failed: %s\n", dir.c_str(),
@@ -129,6 +138,18 @@ int main(int argc, char** argv) {
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&db, seed, t, start = starts[t]] { writer(**db, seed, t, start); });
+  }
+  if (flush) {
+    workers.emplace_back([&db, seed] {
+      for (std::uint64_t n = 0;; ++n) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2 + splitmix64(seed + n) % 20));
+        lightning::Status s = (*db)->flush_lsm();
+        if (!s.is_ok()) {
+          std::fprintf(stderr, "crash_child: flush_lsm failed: %s\n", s.to_string().c_str());
+          std::_Exit(3);
+        }
+      }
+    });
   }
   for (auto& w : workers) w.join();  // never: writers run until killed
   return 0;
