@@ -22,9 +22,10 @@ std::vector<std::string> compiled_engines() {
 
 std::string engine_settings_help() {
   std::string s =
-      "  lightning: Config defaults; wal_sync_mode kSync (sync) or kNoSync (nosync).\n"
-      "             All data lives in the memtable (no block cache yet: --cache-mb does not\n"
-      "             apply); settle = sync(). Bytes written: Stats::wal_bytes_written.\n";
+      "  lightning: Config defaults (64 MiB memtable, 4 KiB pages); cache_size = --cache-mb;\n"
+      "             wal_sync_mode kSync (sync) or kNoSync (nosync); settle = flush_lsm()\n"
+      "             (memtable merged into the B+tree). Bytes written: Stats::wal_bytes_written\n"
+      "             + data_bytes_written.\n";
 #ifdef LIGHTNING_BENCH_HAVE_ROCKSDB
   s += "  rocksdb:   block-based table, bloom filter 10 bits/key, LZ4, LRU block cache\n"
        "             --cache-mb, 64 MiB write buffer, 2 background jobs; WriteOptions.sync.\n"

@@ -60,9 +60,12 @@ class LightningEngine final : public Engine {
   std::unique_ptr<Cursor> new_cursor() override {
     return std::make_unique<LightningCursor>(db_->new_iterator());
   }
-  void settle() override { check(db_->sync(), "sync"); }
+  // Like the peers' full compaction: the memtable is merged into the B+tree.
+  void settle() override { check(db_->flush_lsm(), "flush_lsm"); }
   BytesWritten bytes_written() override {
-    return {db_->stats().wal_bytes_written, "Stats::wal_bytes_written"};
+    auto st = db_->stats();
+    return {st.wal_bytes_written + st.data_bytes_written,
+            "Stats::wal_bytes_written + data_bytes_written"};
   }
 
  private:
@@ -75,6 +78,7 @@ std::unique_ptr<Engine> open_lightning(const std::string& dir, const EngineSetti
   lightning::Config config;
   config.wal_sync_mode =
       settings.sync ? lightning::WalSyncMode::kSync : lightning::WalSyncMode::kNoSync;
+  config.cache_size = settings.cache_mb << 20;  // the B+tree's page cache
   auto db = lightning::Database::open(dir, config);
   if (!db) check(db.status(), "open");
   return std::make_unique<LightningEngine>(std::move(*db));
