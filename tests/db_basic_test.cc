@@ -412,3 +412,47 @@ TEST(DbPinnedTest, PinnedValuesFromMemtableTreeAndOverflow) {
 
 }  // namespace
 }  // namespace lightning
+
+namespace lightning {
+namespace {
+
+TEST(DbCompactTest, CompactShrinksTheFileAfterDeletes) {
+  testing::TempDir dir;
+  Config c;
+  c.memtable_size = 256u << 10;
+  auto db = Database::open(dir.sub("db"), c);
+  ASSERT_TRUE(db);
+  char key[32];
+  for (int i = 0; i < 20000; ++i) {
+    std::snprintf(key, sizeof key, "key%08d", i);
+    ASSERT_TRUE((*db)->put(key, std::string(100, 'v')));
+  }
+  ASSERT_TRUE((*db)->put("big", std::string(20000, 'b')));  // an overflow extent
+  ASSERT_TRUE((*db)->flush_lsm());
+  const std::uint64_t full = (*db)->stats().data_file_bytes;
+  // Delete most keys, keeping every 50th (spread over the whole file).
+  WriteBatch b;
+  for (int i = 0; i < 20000; ++i) {
+    if (i % 50 == 0) continue;
+    std::snprintf(key, sizeof key, "key%08d", i);
+    ASSERT_TRUE(b.remove(key));
+  }
+  ASSERT_TRUE((*db)->write(b));
+  ASSERT_TRUE((*db)->flush_lsm());
+  ASSERT_TRUE((*db)->compact());
+  const Stats s = (*db)->stats();
+  EXPECT_LT(s.data_file_bytes, full / 4) << "before " << full << " after " << s.data_file_bytes;
+  EXPECT_EQ(s.tree_entries, 401u);
+  ASSERT_TRUE((*db)->verify());
+  EXPECT_EQ((*db)->get("big")->value(), std::string(20000, 'b'));
+  EXPECT_EQ((*db)->get("key00000050")->value(), std::string(100, 'v'));
+  EXPECT_FALSE((*db)->get("key00000051")->has_value());
+  db->reset();
+  auto again = Database::open(dir.sub("db"), c);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE((*again)->verify());
+  EXPECT_EQ((*again)->get("key00019950")->value(), std::string(100, 'v'));
+}
+
+}  // namespace
+}  // namespace lightning

@@ -218,3 +218,46 @@ TEST(DbConcurrencyTest, FlushRequestsAreNeverLost) {
 
 }  // namespace
 }  // namespace lightning
+
+namespace lightning {
+namespace {
+
+// compact() while a writer forces flushes and readers iterate: the flush
+// merges into the tree compact() installed (never the one it freed).
+TEST(DbConcurrencyTest, CompactDuringWritesAndFlushes) {
+  testing::TempDir dir;
+  Config config;
+  config.memtable_size = 64u << 10;
+  config.wal_sync_mode = WalSyncMode::kNoSync;
+  auto opened = Database::open(dir.sub("db"), config);
+  ASSERT_TRUE(opened);
+  Database& db = **opened;
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      if (!db.put(key_of(2, i % 3000), std::to_string(i))) failures.fetch_add(1);
+    }
+  });
+  std::thread reader([&] {
+    while (!stop.load()) {
+      auto it = db.new_iterator();
+      std::string prev;
+      for (it->first(); it->valid(); it->next()) {
+        if (!prev.empty() && std::string(it->key()) <= prev) failures.fetch_add(1);
+        prev = it->key();
+      }
+      if (!it->status()) failures.fetch_add(1);
+    }
+  });
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(db.compact());
+  stop.store(true);
+  writer.join();
+  reader.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_TRUE(db.flush_lsm());
+  EXPECT_TRUE(db.verify());
+}
+
+}  // namespace
+}  // namespace lightning

@@ -82,6 +82,12 @@ class Database {
   // B+tree and the commit is durable (also happens automatically when the
   // memtable reaches Config::memtable_size). Aborted after an I/O failure.
   virtual Status flush_lsm() = 0;
+  // Flushes, then rewrites the whole B+tree into the lowest free pages of the
+  // data file and truncates the free space at its end, so that the file
+  // shrinks after many deletes. Costs about two full rewrites of the tree;
+  // writers continue meanwhile (flushes wait). A live iterator keeps the old
+  // pages from being reused, so the file shrinks less until it is destroyed.
+  virtual Status compact() = 0;
   // Walks every page reachable from the current tree: checksums, key order,
   // separator bounds, levels, entry count. Corruption names the page.
   virtual Status verify() = 0;

@@ -65,6 +65,7 @@ class DatabaseImpl final : public Database {
   Stats stats() const override;
   Status flush_lsm() override;
   Status verify() override;
+  Status compact() override;
   Status checkpoint(const std::string& dir) override;
   Result<bool> get(std::string_view key, std::string& value) override;
   Result<bool> get_pinned(std::string_view key, PinnedValue& value) override;
@@ -107,6 +108,9 @@ class DatabaseImpl final : public Database {
   Status switch_memtable() EXCLUDES(mu_, wal_mu_, version_mu_);
   void flush_loop(std::stop_token stop);
   Status flush_imm(const std::shared_ptr<const Version>& v);
+  // Commits `root` with the durable meta's sequence and floor and installs it.
+  Status publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
+                      std::uint64_t wal_floor, bool drop_imm) REQUIRES(checkpoint_mu_);
   Status delete_obsolete_segments(std::uint64_t floor);
   std::shared_ptr<const Version> current_version() const {
     return current_.load(std::memory_order_acquire);
@@ -136,7 +140,9 @@ class DatabaseImpl final : public Database {
   bool stopping_ GUARDED_BY(version_mu_) = false;
   Status flush_error_ GUARDED_BY(version_mu_);
   std::jthread flush_thread_;
-  Mutex checkpoint_mu_;  // held by a flush's merge+commit and by checkpoint's copy
+  // Serializes changes to the tree (a flush's merge + commit, compact()) with
+  // checkpoint()'s copy of the data file.
+  Mutex checkpoint_mu_;
 
   // ---- commit queue ----
   mutable Mutex mu_;

@@ -92,6 +92,51 @@ Status DatabaseImpl::switch_memtable() {
   return Status::ok();
 }
 
+Status DatabaseImpl::publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
+                                  std::uint64_t wal_floor, bool drop_imm) {
+  pagestore::Meta next;
+  next.root = root.root;
+  next.tree_height = root.height;
+  next.entry_count = root.entry_count;
+  next.last_sequence = last_sequence;
+  next.wal_floor = wal_floor;
+  LIGHTNING_RETURN_IF_ERROR(store_->commit(next));
+  auto tree = std::make_shared<TreeVersion>();
+  tree->root = root;
+  tree->epoch = store_->durable_meta().epoch;
+  tree->ticket = store_->register_reader(tree->epoch);
+  MutexLock l(version_mu_);
+  auto nv = std::make_shared<Version>(*current_version());
+  if (drop_imm) nv->imm = nullptr;
+  nv->tree = std::move(tree);
+  current_.store(std::move(nv), std::memory_order_release);
+  return Status::ok();
+}
+
+Status DatabaseImpl::compact() {
+  LIGHTNING_RETURN_IF_ERROR(flush_lsm());
+  MutexLock guard(checkpoint_mu_);
+  // Two rewrites: the first moves the tree into the holes below the old
+  // pages; those old pages become free one commit later, and the second
+  // rewrite packs the tree into the lowest pages. Two empty commits then
+  // release the last freed pages and trim the free tail off the file.
+  for (int pass = 0; pass < 4; ++pass) {
+    const pagestore::Meta durable = store_->durable_meta();
+    pagestore::TreeRoot root = current_version()->tree->root;
+    if (pass < 2) {
+      auto rewritten = pagestore::rewrite_tree(*store_, root, nullptr);
+      if (!rewritten) return rewritten.status().with_context("compact");
+      root = *rewritten;
+    }
+    Status s = publish_tree(root, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false);
+    if (!s.is_ok()) {
+      record_background_error(s);
+      return s.with_context("compact commit");
+    }
+  }
+  return Status::ok();
+}
+
 void DatabaseImpl::flush_loop(std::stop_token) {
   // The work indicator is the frozen memtable itself, not a flag: a flag
   // cleared after a flush could erase the request of a switch that happened
@@ -121,28 +166,15 @@ void DatabaseImpl::flush_loop(std::stop_token) {
 Status DatabaseImpl::flush_imm(const std::shared_ptr<const Version>& v) {
   const auto start = Clock::now();
   MutexLock checkpoint_guard(checkpoint_mu_);
+  // The tree as of now, under the lock: compact() may have replaced (and
+  // freed) the tree `v` was taken with while this flush waited.
+  const std::shared_ptr<const TreeVersion> base = current_version()->tree;
   MemTableChanges changes(*v->imm);
   pagestore::MergeStats ms;
-  auto root = pagestore::merge_into_tree(*store_, v->tree->root, changes, &ms);
+  auto root = pagestore::merge_into_tree(*store_, base->root, changes, &ms);
   if (!root) return root.status().with_context("flush");
-  pagestore::Meta next;
-  next.root = root->root;
-  next.tree_height = root->height;
-  next.entry_count = root->entry_count;
-  next.last_sequence = v->imm_last_sequence;
-  next.wal_floor = v->imm_wal_floor;
-  LIGHTNING_RETURN_IF_ERROR(store_->commit(next).with_context("flush commit"));
-  auto tree = std::make_shared<TreeVersion>();
-  tree->root = *root;
-  tree->epoch = store_->durable_meta().epoch;
-  tree->ticket = store_->register_reader(tree->epoch);
-  {
-    MutexLock l(version_mu_);
-    auto nv = std::make_shared<Version>(*current_version());
-    nv->imm = nullptr;
-    nv->tree = std::move(tree);
-    current_.store(std::move(nv), std::memory_order_release);
-  }
+  LIGHTNING_RETURN_IF_ERROR(
+      publish_tree(*root, v->imm_last_sequence, v->imm_wal_floor, /*drop_imm=*/true).with_context("flush commit"));
   counters_.flushes.fetch_add(1, std::memory_order_relaxed);
   counters_.flush_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
   // The flush is durable; a failure to delete (or to sync the deletion of)

@@ -70,6 +70,11 @@ struct MergeStats {
 Result<TreeRoot> merge_into_tree(PageStore& store, const TreeRoot& old, ChangeSource& changes,
                                  MergeStats* stats);
 
+// Rewrites every page and extent of the tree into freshly allocated pages
+// (lowest free addresses first), freeing the old ones: after the commit and
+// the next one, the file's tail is free and is trimmed (compact()).
+Result<TreeRoot> rewrite_tree(PageStore& store, const TreeRoot& old, MergeStats* stats);
+
 // Walks every page reachable from root: checksums (via verify_page), key
 // order within and across pages, separator keys bounding their subtrees,
 // levels, and the entry count. Corruption names the page.

@@ -53,8 +53,12 @@ struct Entry {
 
 class Merger {
  public:
-  Merger(PageStore& store, ChangeSource& changes, MergeStats* stats)
-      : store_(store), changes_(changes), stats_(stats), loader_(key_loader(store)) {}
+  // rewrite_all: every page (and extent) is rewritten, not only the touched
+  // ones: compact() uses it to move the whole tree into the lowest free
+  // pages.
+  Merger(PageStore& store, ChangeSource& changes, MergeStats* stats, bool rewrite_all = false)
+      : store_(store), changes_(changes), stats_(stats), loader_(key_loader(store)),
+        rewrite_all_(rewrite_all) {}
 
   Result<TreeRoot> run(const TreeRoot& old);
 
@@ -239,6 +243,23 @@ class Merger {
     } else {
       c->value.assign(leaf.inline_value(i));
     }
+    if (rewrite_all_) {
+      // Move the cell's extents too (their old pages are freed).
+      if (c->overflow) {
+        std::string bytes;
+        LIGHTNING_RETURN_IF_ERROR(detail::load_overflow(store_, c->value_ref, &bytes));
+        auto r = write_overflow(store_, bytes);
+        if (!r) return r.status();
+        free_extent(c->value_ref);
+        c->value_ref = *r;
+      }
+      if (c->key_ref) {
+        auto r = write_overflow(store_, c->key);
+        if (!r) return r.status();
+        free_extent(*c->key_ref);
+        c->key_ref = *r;
+      }
+    }
     return Status::ok();
   }
 
@@ -346,7 +367,7 @@ class Merger {
         }
       }
       carried.child = page->child(i);
-      const bool touched = in_range(child_upper);
+      const bool touched = rewrite_all_ || in_range(child_upper);
       if (level == 1) {
         if (touched) {
           if (carried.key_ref) free_extent(*carried.key_ref);
@@ -379,6 +400,18 @@ class Merger {
   ChangeSource& changes_;
   MergeStats* stats_;
   const KeyLoader loader_;
+  const bool rewrite_all_;
+};
+
+// No changes: for rewrite_tree.
+class NoChanges final : public ChangeSource {
+ public:
+  bool valid() const override { return false; }
+  std::string_view key() const override { return {}; }
+  bool is_delete() const override { return false; }
+  std::string_view value() const override { return {}; }
+  void next() override {}
+  Status status() const override { return Status::ok(); }
 };
 
 Result<TreeRoot> Merger::run(const TreeRoot& old) {
@@ -439,6 +472,13 @@ Result<TreeRoot> merge_into_tree(PageStore& store, const TreeRoot& old, ChangeSo
                                  MergeStats* stats) {
   MergeStats local;
   Merger m(store, changes, stats != nullptr ? stats : &local);
+  return m.run(old);
+}
+
+Result<TreeRoot> rewrite_tree(PageStore& store, const TreeRoot& old, MergeStats* stats) {
+  MergeStats local;
+  NoChanges none;
+  Merger m(store, none, stats != nullptr ? stats : &local, /*rewrite_all=*/true);
   return m.run(old);
 }
 
