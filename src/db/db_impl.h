@@ -112,8 +112,13 @@ class DatabaseImpl final : public Database {
   Status publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
                       std::uint64_t wal_floor, bool drop_imm) REQUIRES(checkpoint_mu_);
   Status delete_obsolete_segments(std::uint64_t floor);
-  std::shared_ptr<const Version> current_version() const {
-    return current_.load(std::memory_order_acquire);
+  std::shared_ptr<const Version> current_version() const EXCLUDES(current_mu_) {
+    MutexLock l(current_mu_);
+    return current_;
+  }
+  void install_version(std::shared_ptr<const Version> v) EXCLUDES(current_mu_) {
+    MutexLock l(current_mu_);
+    current_ = std::move(v);
   }
   // A point read through one version (memtables, then the tree).
   Result<bool> get_from(const Version& v, SequenceNumber snapshot, std::string_view key,
@@ -133,7 +138,11 @@ class DatabaseImpl final : public Database {
   std::unique_ptr<pagestore::PageStore> store_;
 
   // ---- versions ----
-  std::atomic<std::shared_ptr<const Version>> current_;
+  // The current version. A plain mutex around the pointer copy: libstdc++'s
+  // std::atomic<std::shared_ptr> is not understood by ThreadSanitizer, and
+  // the critical section is a refcount increment.
+  mutable Mutex current_mu_;
+  std::shared_ptr<const Version> current_ GUARDED_BY(current_mu_);
   Mutex version_mu_;  // serializes version installs; guards the flush hand-off
   // (a frozen memtable in the current version is the flush thread's work)
   CondVar version_cv_;  // a flush finished / an imm appeared / stop

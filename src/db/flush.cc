@@ -85,7 +85,7 @@ Status DatabaseImpl::switch_memtable() {
     v->imm_last_sequence = next_sequence_ - 1;
     v->imm_wal_floor = floor;
     v->mem = fresh;
-    current_.store(std::move(v), std::memory_order_release);
+    install_version(std::move(v));
   }
   version_cv_.notify_all();
   active_mem_ = std::move(fresh);
@@ -109,7 +109,7 @@ Status DatabaseImpl::publish_tree(const pagestore::TreeRoot& root, SequenceNumbe
   auto nv = std::make_shared<Version>(*current_version());
   if (drop_imm) nv->imm = nullptr;
   nv->tree = std::move(tree);
-  current_.store(std::move(nv), std::memory_order_release);
+  install_version(std::move(nv));
   return Status::ok();
 }
 

@@ -190,7 +190,7 @@ Status DatabaseImpl::recover() {
   auto v = std::make_shared<Version>();
   v->mem = active_mem_;
   v->tree = std::move(tree);
-  current_.store(std::move(v), std::memory_order_release);
+  install_version(std::move(v));
 
   MutexLock l(wal_mu_);
   next_segment_number_ = std::max(max_number + 1, meta.wal_floor);
