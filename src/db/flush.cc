@@ -5,6 +5,7 @@
 #include "db/db_impl.h"
 #include "db/db_marker.h"
 #include "db/filename.h"
+#include "env/file_util.h"
 #include "pagestore/btree.h"
 
 namespace lightning {
@@ -214,26 +215,6 @@ Status DatabaseImpl::verify() {
   return pagestore::verify_tree(*store_, v->tree->root, &pages);
 }
 
-namespace {
-Status copy_file(FileSystem& fs, const std::string& from, const std::string& to) {
-  auto in = fs.open_readable(from);
-  if (!in) return in.status();
-  auto out = fs.new_writable_file(to, FileSystem::OpenMode::kCreateNew);
-  if (!out) return out.status();
-  std::vector<std::byte> buf(1 << 20);
-  std::uint64_t offset = 0;
-  while (true) {
-    auto n = (*in)->read_at(offset, buf);
-    if (!n) return n.status();
-    if (*n == 0) break;
-    LIGHTNING_RETURN_IF_ERROR((*out)->append(std::span(buf.data(), *n)));
-    offset += *n;
-  }
-  LIGHTNING_RETURN_IF_ERROR((*out)->sync());
-  return (*out)->close();
-}
-}  // namespace
-
 Status DatabaseImpl::checkpoint(const std::string& dir) {
   if (dir.empty()) return Status::invalid_argument("checkpoint directory is empty");
   if (auto e = fs_->exists(dir); !e || *e) {
@@ -244,7 +225,8 @@ Status DatabaseImpl::checkpoint(const std::string& dir) {
   // No flush may commit while the data file is copied: the copy then holds
   // one consistent pair of meta slots and every page they reach.
   MutexLock checkpoint_guard(checkpoint_mu_);
-  LIGHTNING_RETURN_IF_ERROR(copy_file(*fs_, data_file_name(dir_), data_file_name(dir)));
+  constexpr auto kNew = FileSystem::OpenMode::kCreateNew;
+  if (auto c = copy_file(*fs_, data_file_name(dir_), data_file_name(dir), kNew); !c) return c.status();
   // The WAL written since the last flush (a segment still being appended is
   // copied as far as it got: recovery treats a cut record as a torn tail).
   const std::uint64_t floor = store_->durable_meta().wal_floor;
@@ -253,11 +235,12 @@ Status DatabaseImpl::checkpoint(const std::string& dir) {
   std::uint64_t number = 0;
   for (const auto& name : *listing) {
     if (parse_file_name(name, &number) == FileType::kWalSegment && number >= floor) {
-      LIGHTNING_RETURN_IF_ERROR(copy_file(*fs_, dir_ + "/" + name, dir + "/" + name));
+      if (auto c = copy_file(*fs_, dir_ + "/" + name, dir + "/" + name, kNew); !c) return c.status();
     }
   }
   LIGHTNING_RETURN_IF_ERROR(write_marker(*fs_, dir));
-  return fs_->sync_dir(dir);
+  LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir));
+  return fs_->sync_dir(parent_dir(dir));
 }
 
 }  // namespace lightning

@@ -6,6 +6,7 @@
 #include "db/db_marker.h"
 #include "db/filename.h"
 #include "db/write_batch_internal.h"
+#include "env/file_util.h"
 #include "wal/wal_format.h"
 #include "wal/wal_reader.h"
 #include "wal/wal_writer.h"
@@ -13,13 +14,6 @@
 namespace lightning {
 
 namespace {
-std::string parent_dir(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 // A last segment whose header is invalid and that is no longer than a header
 // was cut short while being created: the header is synced alone before any
 // record is written, so such a file cannot hold a record.
@@ -334,25 +328,10 @@ Status DatabaseImpl::set_aside_damaged(const std::vector<std::uint64_t>& segment
   // prefix of it, never a history with a hole.
   const std::uint64_t number = segments[damaged_index];
   const std::string path = wal_file_name(dir_, number);
-  {
-    auto in = fs_->open_readable(path);
-    if (!in) return in.status();
-    auto out = fs_->new_writable_file(corrupt_wal_file_name(dir_, number),
-                                      FileSystem::OpenMode::kCreateOrTruncate);
-    if (!out) return out.status();
-    std::vector<std::byte> buf(1 << 20);
-    std::uint64_t offset = 0;
-    while (true) {
-      auto n = (*in)->read_at(offset, buf);
-      if (!n) return n.status();
-      if (*n == 0) break;
-      LIGHTNING_RETURN_IF_ERROR((*out)->append(std::span(buf.data(), *n)));
-      offset += *n;
-    }
-    LIGHTNING_RETURN_IF_ERROR((*out)->sync());
-    LIGHTNING_RETURN_IF_ERROR((*out)->close());
-    counters_.bytes_dropped.fetch_add(offset > good_end ? offset - good_end : 0, std::memory_order_relaxed);
-  }
+  auto copied = copy_file(*fs_, path, corrupt_wal_file_name(dir_, number),
+                          FileSystem::OpenMode::kCreateOrTruncate);
+  if (!copied) return copied.status();
+  counters_.bytes_dropped.fetch_add(*copied > good_end ? *copied - good_end : 0, std::memory_order_relaxed);
   for (std::size_t j = damaged_index + 1; j < segments.size(); ++j) {
     const std::string later = wal_file_name(dir_, segments[j]);
     if (auto f = fs_->open_readable(later); f) {

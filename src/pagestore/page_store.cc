@@ -5,19 +5,11 @@
 #include <limits>
 #include <vector>
 
+#include "env/file_util.h"
 #include "pagestore/free_list_page.h"
 #include "util/coding.h"
 
 namespace lightning::pagestore {
-
-namespace {
-std::string parent_dir(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-}  // namespace
 
 PageStore::PageStore(std::shared_ptr<FileSystem> fs, std::string path, const Options& options)
     : fs_(std::move(fs)), path_(std::move(path)), cache_(options.cache), file_id_(options.file_id),
