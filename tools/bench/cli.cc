@@ -64,7 +64,7 @@ BenchOptions parse_command_line(int argc, char** argv) {
   app.add_option("--sync-ops", o.sync_ops, "Puts of fillsync and fillsync_mt (1 fsync each)")
       ->capture_default_str()
       ->check(CLI::Range(1ull, 1ull << 40));
-  app.add_option("--threads", o.threads, "Client threads of fillsync_mt and readwhilewriting")
+  app.add_option("--threads", o.threads, "Client threads of fillsync_mt, readrandom_mt and readwhilewriting")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   app.add_option("--key-size", o.key_size, "Key size in bytes")

@@ -14,7 +14,7 @@ struct BenchOptions {
   std::uint64_t num = 1'000'000;       // keys in the data set
   std::uint64_t ops = 0;               // operations of read/update workloads; 0 = num
   std::uint64_t sync_ops = 20'000;     // puts of fillsync and fillsync_mt
-  int threads = 4;                     // client threads of fillsync_mt and readwhilewriting
+  int threads = 4;                     // client threads of fillsync_mt, readrandom_mt and readwhilewriting
   std::size_t key_size = 16;
   std::size_t value_size = 100;
   std::uint64_t seed = 301;

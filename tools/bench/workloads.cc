@@ -38,6 +38,8 @@ constexpr std::array kWorkloads = {
              "fillsync with --threads writer threads"},
     Workload{"overwrite", Kind::kOverwrite, true, false, "put random existing keys"},
     Workload{"readrandom", Kind::kReadRandom, true, false, "get random existing keys"},
+    Workload{"readrandom_mt", Kind::kReadRandomMt, true, true,
+             "readrandom with --threads reader threads"},
     Workload{"readmissing", Kind::kReadMissing, true, false, "get random absent keys"},
     Workload{"readwhilewriting", Kind::kReadWhileWriting, true, true,
              "--threads readers get random keys while 1 thread overwrites"},
@@ -246,6 +248,7 @@ void run_client(Context& cx, ThreadStats& ts, int t, std::uint64_t begin, std::u
       });
       break;
     case Kind::kReadRandom:
+    case Kind::kReadRandomMt:
     case Kind::kReadWhileWriting:
       timed_loop(cx, ts, count, [&](std::uint64_t) {
         cx.keys.stored(rng() % cx.n, &key);

@@ -23,6 +23,7 @@ enum class Kind {
   kFillSyncMt,
   kOverwrite,
   kReadRandom,
+  kReadRandomMt,
   kReadMissing,
   kReadWhileWriting,
   kSeekRandom,
