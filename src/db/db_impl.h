@@ -13,8 +13,9 @@
 //    the WAL segments the tree now covers;
 //  - in Periodic mode a sync thread fsyncs the WAL every wal_sync_interval.
 //
-// Lock order: version_mu_ may be taken while holding nothing else or mu_;
-// mu_ and wal_mu_ are never held together.
+// Lock order: checkpoint_mu_ -> version_mu_ -> current_mu_ (innermost);
+// the leader releases mu_ before it takes version_mu_ or wal_mu_; mu_ and
+// wal_mu_ are never held together.
 // Invariants:
 //  1. Only the leader inserts into the active memtable (the skiplist's
 //     single writer) and only the leader switches memtables.
