@@ -294,8 +294,13 @@ Result<bool> DatabaseImpl::get_from(const Version& v, SequenceNumber snapshot, s
       case MemTable::LookupResult::kNotFound: break;
     }
   }
+  PageHandle pin;
+  std::string_view view;
   std::string scratch;
-  return pagestore::tree_get(*store_, v.tree->root, key, value != nullptr ? value : &scratch);
+  std::string* out = value != nullptr ? value : &scratch;
+  auto found = pagestore::tree_get_pinned(*store_, v.tree->root, key, &pin, &view, out, v.tree->inner.get());
+  if (found && *found && value != nullptr && view.data() != value->data()) value->assign(view);
+  return found;
 }
 
 Result<std::optional<std::string>> DatabaseImpl::get(std::string_view key) {
@@ -336,7 +341,8 @@ Result<bool> DatabaseImpl::get_pinned(std::string_view key, PinnedValue& out) {
   }
   PageHandle pin;
   std::string_view view;
-  auto found = pagestore::tree_get_pinned(*store_, v->tree->root, key, &pin, &view, &out.owned_);
+  auto found = pagestore::tree_get_pinned(*store_, v->tree->root, key, &pin, &view, &out.owned_,
+                                          v->tree->inner.get());
   if (!found || !*found) return found;
   if (pin.valid()) {
     out.view_ = view;

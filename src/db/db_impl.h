@@ -110,6 +110,9 @@ class DatabaseImpl final : public Database {
   void flush_loop(std::stop_token stop);
   Status flush_imm(const std::shared_ptr<const Version>& v);
   // Commits `root` with the durable meta's sequence and floor and installs it.
+  // The inner-page index of a tree (null if it cannot be built: reads then
+  // go through the cache and report any damage themselves).
+  std::shared_ptr<const pagestore::InnerIndex> build_inner_index(const pagestore::TreeRoot& root);
   Status publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
                       std::uint64_t wal_floor, bool drop_imm) REQUIRES(checkpoint_mu_);
   Status delete_obsolete_segments(std::uint64_t floor);

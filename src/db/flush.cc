@@ -93,6 +93,12 @@ Status DatabaseImpl::switch_memtable() {
   return Status::ok();
 }
 
+std::shared_ptr<const pagestore::InnerIndex> DatabaseImpl::build_inner_index(
+    const pagestore::TreeRoot& root) {
+  auto index = pagestore::InnerIndex::build(*store_, root, config_.cache_size / 4);
+  return index ? std::move(*index) : nullptr;
+}
+
 Status DatabaseImpl::publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
                                   std::uint64_t wal_floor, bool drop_imm) {
   pagestore::Meta next;
@@ -106,6 +112,7 @@ Status DatabaseImpl::publish_tree(const pagestore::TreeRoot& root, SequenceNumbe
   tree->root = root;
   tree->epoch = store_->durable_meta().epoch;
   tree->ticket = store_->register_reader(tree->epoch);
+  tree->inner = build_inner_index(root);
   MutexLock l(version_mu_);
   auto nv = std::make_shared<Version>(*current_version());
   if (drop_imm) nv->imm = nullptr;

@@ -181,6 +181,7 @@ Status DatabaseImpl::recover() {
   tree->root = {meta.root, meta.tree_height, meta.entry_count};
   tree->epoch = meta.epoch;
   tree->ticket = store_->register_reader(meta.epoch);
+  tree->inner = build_inner_index(tree->root);
   auto v = std::make_shared<Version>();
   v->mem = active_mem_;
   v->tree = std::move(tree);

@@ -21,6 +21,9 @@ struct TreeVersion {
   pagestore::TreeRoot root;
   std::uint64_t epoch = 0;
   pagestore::PageStore::ReaderTicket ticket;  // pins the tree's pages
+  // Its inner pages pinned in the page cache (up to a quarter of the
+  // cache), so a point read looks up only the leaf in the cache. May be null.
+  std::shared_ptr<const pagestore::InnerIndex> inner;
 };
 
 struct Version {

@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -36,10 +38,29 @@ struct TreeRoot {
 // Point lookup. Returns true and sets *value when key is present.
 Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_view key,
                       std::string* value);
+// The inner pages of one tree, pinned and indexed by page id, so that a
+// point lookup goes through the page cache only for the leaf. Built once per
+// published tree (flush, open); read-only afterwards, so lookups take no
+// lock. Pins at most max_bytes of inner pages, top levels first.
+class InnerIndex {
+ public:
+  static Result<std::shared_ptr<const InnerIndex>> build(const PageStore& store, const TreeRoot& root,
+                                                         std::size_t max_bytes);
+  // The image of inner page page_id, or an empty span if it is not pinned.
+  std::span<const std::byte> find(std::uint64_t page_id) const;
+  std::size_t pages() const { return ids_.size(); }
+
+ private:
+  std::vector<std::uint64_t> ids_;  // sorted
+  std::vector<PageHandle> pins_;    // pins_[i] holds page ids_[i]
+};
+
 // Zero-copy lookup: on true, *view points into the leaf pinned by *pin, or,
-// for an overflow value, into *overflow (which receives a copy).
+// for an overflow value, into *overflow (which receives a copy). Inner pages
+// found in `inner` (may be null) skip the page cache.
 Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::string_view key,
-                             PageHandle* pin, std::string_view* view, std::string* overflow);
+                             PageHandle* pin, std::string_view* view, std::string* overflow,
+                             const InnerIndex* inner = nullptr);
 
 // Ordered iteration over the tree's entries, presented as internal keys with
 // sequence 0 and kind kPut (older than every memtable entry).

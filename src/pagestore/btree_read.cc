@@ -1,4 +1,5 @@
 // B+tree reads: point lookups, iteration, verification.
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -20,15 +21,61 @@ Result<bool> tree_get(const PageStore& store, const TreeRoot& root, std::string_
   return found;
 }
 
+Result<std::shared_ptr<const InnerIndex>> InnerIndex::build(const PageStore& store, const TreeRoot& root,
+                                                            std::size_t max_bytes) {
+  auto index = std::make_shared<InnerIndex>();
+  std::vector<std::pair<std::uint64_t, PageHandle>> pinned;
+  // Breadth-first from the root, so the top levels are pinned first.
+  std::vector<PageRef> level_refs;
+  if (root.height > 1) level_refs.push_back(root.root);
+  std::size_t bytes = 0;
+  for (int level = root.height - 1; level >= 1 && !level_refs.empty(); --level) {
+    std::vector<PageRef> next;
+    for (const PageRef& ref : level_refs) {
+      if (bytes + ref.length > max_bytes) break;
+      auto h = store.read(ref, PageType::kInner);
+      if (!h) return h.status();
+      auto page = InnerPage::open(h->data(), store.path(), PageValidation::kFull);
+      if (!page) return page.status().with_context(page_where(store, ref));
+      if (level > 1) {
+        for (std::uint32_t i = 0; i < page->count(); ++i) next.push_back(page->child(i));
+      }
+      bytes += ref.length;
+      pinned.emplace_back(ref.page_id, std::move(*h));
+    }
+    level_refs = std::move(next);
+  }
+  std::sort(pinned.begin(), pinned.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [id, handle] : pinned) {
+    index->ids_.push_back(id);
+    index->pins_.push_back(std::move(handle));
+  }
+  return std::shared_ptr<const InnerIndex>(std::move(index));
+}
+
+std::span<const std::byte> InnerIndex::find(std::uint64_t page_id) const {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), page_id);
+  if (it == ids_.end() || *it != page_id) return {};
+  return pins_[static_cast<std::size_t>(it - ids_.begin())].data();
+}
+
 Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::string_view key,
-                             PageHandle* pin, std::string_view* view, std::string* overflow) {
+                             PageHandle* pin, std::string_view* view, std::string* overflow,
+                             const InnerIndex* inner) {
   if (root.height == 0) return false;
   const KeyLoader loader = key_loader(store);
   PageRef ref = root.root;
+  PageHandle inner_pin;
   for (std::uint8_t level = root.height - 1; level > 0; --level) {
-    auto h = store.read(ref, PageType::kInner);
-    if (!h) return h.status();
-    auto page = InnerPage::open(h->data(), store.path(), PageValidation::kHeaderOnly);  // no allocation on the hot path
+    std::span<const std::byte> image = inner != nullptr ? inner->find(ref.page_id) : std::span<const std::byte>();
+    if (image.empty()) {
+      auto h = store.read(ref, PageType::kInner);
+      if (!h) return h.status();
+      inner_pin = std::move(*h);
+      image = inner_pin.data();
+    }
+    auto page = InnerPage::open(image, store.path(), PageValidation::kHeaderOnly);  // no allocation on the hot path
     if (!page) return page.status().with_context(page_where(store, ref));
     if (page->level() != level) {
       return Status::corruption(page_where(store, ref) + ": inner page has level " +

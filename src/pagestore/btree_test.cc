@@ -262,6 +262,36 @@ TEST_P(BTreeTest, OverwritesDoNotGrowTheFile) {
   EXPECT_LT(store_->file_pages() - store_->free_pages(), pages_after_first / 4);
 }
 
+TEST_P(BTreeTest, InnerIndexLookupsMatchTheTree) {
+  std::mt19937_64 rng(6);
+  Model model;
+  std::map<std::string, std::optional<std::string>> changes;
+  char buf[32];
+  for (int i = 0; i < 30000; ++i) {
+    std::snprintf(buf, sizeof buf, "key%08d", i * 3);
+    changes[buf] = std::to_string(i);
+  }
+  ASSERT_NO_FATAL_FAILURE(apply(changes, model));
+  ASSERT_GE(root_.height, 2);
+  for (std::size_t max_bytes : {std::size_t{0}, std::size_t{GetParam()}, std::size_t{1} << 30}) {
+    auto index = InnerIndex::build(*store_, root_, max_bytes);
+    ASSERT_TRUE(index) << index.status().to_string();
+    if (max_bytes == 0) EXPECT_EQ((*index)->pages(), 0u);
+    if (max_bytes == GetParam()) EXPECT_EQ((*index)->pages(), 1u) << "only the root fits";
+    for (int i = 0; i < 2000; ++i) {
+      std::snprintf(buf, sizeof buf, "key%08d", static_cast<int>(rng() % 90000));
+      PageHandle pin;
+      std::string_view view;
+      std::string overflow;
+      auto found = tree_get_pinned(*store_, root_, buf, &pin, &view, &overflow, index->get());
+      ASSERT_TRUE(found) << found.status().to_string();
+      auto m = model.find(buf);
+      ASSERT_EQ(*found, m != model.end()) << buf;
+      if (*found) ASSERT_EQ(view, m->second);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(PageSizes, BTreeTest, ::testing::Values(4096u, 16384u));
 
 }  // namespace
