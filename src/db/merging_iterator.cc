@@ -83,7 +83,12 @@ class MergingIterator final : public InternalIterator {
  private:
   enum class Direction { kForward, kReverse };
 
-  void find_smallest() {
+  void find_smallest() { find(-1); }
+  void find_largest() { find(+1); }
+
+  // Points current_ at the child whose key compares with `sign` against all
+  // others (-1: smallest, +1: largest).
+  void find(int sign) {
     current_ = nullptr;
     for (auto& c : children_) {
       if (!c->valid()) {
@@ -95,24 +100,7 @@ class MergingIterator final : public InternalIterator {
         }
         continue;
       }
-      if (current_ == nullptr || compare_internal_keys(c->key(), current_->key()) < 0) {
-        current_ = c.get();
-      }
-    }
-  }
-  void find_largest() {
-    current_ = nullptr;
-    for (auto& c : children_) {
-      if (!c->valid()) {
-        // A child that stopped on an error ends the merge: continuing with
-        // the others would silently skip its entries.
-        if (!c->status().is_ok()) {
-          current_ = nullptr;
-          return;
-        }
-        continue;
-      }
-      if (current_ == nullptr || compare_internal_keys(c->key(), current_->key()) > 0) {
+      if (current_ == nullptr || sign * compare_internal_keys(c->key(), current_->key()) > 0) {
         current_ = c.get();
       }
     }

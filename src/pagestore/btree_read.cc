@@ -276,9 +276,15 @@ class TreeIterator final : public InternalIterator {
   void descend_edge(bool leftmost) {
     reset_path();
     if (root_.height == 0) return;
-    PageRef ref = root_.root;
-    for (int d = 0; d < root_.height; ++d) {
-      std::uint8_t level = static_cast<std::uint8_t>(root_.height - 1 - d);
+    descend_edge_from(0, root_.root, leftmost);
+  }
+
+  // Loads ref at depth `depth` and follows the first (or last) child down to
+  // a leaf, then materializes the current cell.
+  void descend_edge_from(int depth, PageRef ref, bool leftmost) {
+    const int leaf_depth = static_cast<int>(path_.size()) - 1;
+    for (int d = depth; d <= leaf_depth; ++d) {
+      std::uint8_t level = static_cast<std::uint8_t>(leaf_depth - d);
       if (!load(ref, level, &path_[static_cast<std::size_t>(d)])) return;
       Level& l = path_[static_cast<std::size_t>(d)];
       if (level > 0) {
@@ -352,19 +358,7 @@ class TreeIterator final : public InternalIterator {
     }
     Level& pivot = path_[static_cast<std::size_t>(d)];
     pivot.index = forward ? pivot.index + 1 : pivot.index - 1;
-    PageRef ref = pivot.inner->child(pivot.index);
-    for (int e = d + 1; e <= depth; ++e) {
-      std::uint8_t level = static_cast<std::uint8_t>(depth - e);
-      if (!load(ref, level, &path_[static_cast<std::size_t>(e)])) return;
-      Level& l = path_[static_cast<std::size_t>(e)];
-      if (level > 0) {
-        l.index = forward ? 0 : l.inner->count() - 1;
-        ref = l.inner->child(l.index);
-      } else {
-        l.index = forward ? 0 : l.leaf->count() - 1;
-      }
-    }
-    load_current();
+    descend_edge_from(d + 1, pivot.inner->child(pivot.index), forward);
   }
 
   // Materializes key_ (internal key, tag 0) and the value of the current cell.

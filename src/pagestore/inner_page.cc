@@ -262,16 +262,10 @@ Result<std::uint32_t> InnerPage::search(std::string_view target, const KeyLoader
     CellView c;
     Order o = Order::kGreater;
     if (cell(mid, &c)) {
-      o = detail::compare_suffix(c.suffix, (c.flags & kCellLongKey) != 0, rest);
-      if (o == Order::kUndecided) {
-        o = Order::kLess;
-        if (load != nullptr) {
-          std::string full;
-          LIGHTNING_RETURN_IF_ERROR(
-              detail::load_long_key(prefix_, c.suffix, c.key_ref.data(), *load, &full));
-          o = detail::compare_full(full, target);
-        }
-      }
+      auto r = detail::order_stored_key(prefix_, c.suffix, (c.flags & kCellLongKey) != 0,
+                                        c.key_ref.data(), rest, target, load);
+      if (!r) return r.status();
+      o = *r;
     }
     if (o == Order::kGreater) {
       hi = mid;

@@ -242,16 +242,10 @@ Result<int> LeafPage::compare(std::uint32_t i, std::string_view target,
   if (!cell(i, &c)) return 1;  // out of range: an "infinite" key
   const Order p = detail::compare_prefix(prefix_, target);
   if (p != Order::kEqual) return detail::to_int(p);
-  const bool long_key = (c.flags & kCellLongKey) != 0;
-  Order o = detail::compare_suffix(c.suffix, long_key, target.substr(prefix_.size()));
-  if (o == Order::kUndecided) {
-    if (load == nullptr) return -1;
-    std::string full;
-    LIGHTNING_RETURN_IF_ERROR(
-        detail::load_long_key(prefix_, c.suffix, c.key_ref.data(), *load, &full));
-    o = detail::compare_full(full, target);
-  }
-  return detail::to_int(o);
+  auto o = detail::order_stored_key(prefix_, c.suffix, (c.flags & kCellLongKey) != 0,
+                                    c.key_ref.data(), target.substr(prefix_.size()), target, load);
+  if (!o) return o.status();
+  return detail::to_int(*o);
 }
 
 int LeafPage::compare_key(std::uint32_t i, std::string_view target) const {
@@ -275,16 +269,10 @@ Result<std::uint32_t> LeafPage::search(std::string_view target, const KeyLoader*
     CellView c;
     Order o = Order::kGreater;
     if (cell(mid, &c)) {
-      o = detail::compare_suffix(c.suffix, (c.flags & kCellLongKey) != 0, rest);
-      if (o == Order::kUndecided) {
-        o = Order::kLess;
-        if (load != nullptr) {
-          std::string full;
-          LIGHTNING_RETURN_IF_ERROR(
-              detail::load_long_key(prefix_, c.suffix, c.key_ref.data(), *load, &full));
-          o = detail::compare_full(full, target);
-        }
-      }
+      auto r = detail::order_stored_key(prefix_, c.suffix, (c.flags & kCellLongKey) != 0,
+                                        c.key_ref.data(), rest, target, load);
+      if (!r) return r.status();
+      o = *r;
     }
     if (o == Order::kLess) {
       lo = mid + 1;

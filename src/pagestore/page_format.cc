@@ -171,6 +171,17 @@ std::size_t common_prefix_length(std::string_view a, std::string_view b) {
   return i;
 }
 
+Result<Order> order_stored_key(std::string_view prefix, std::string_view suffix, bool long_key,
+                               const char* key_ref, std::string_view rest,
+                               std::string_view target, const KeyLoader* load) {
+  const Order o = compare_suffix(suffix, long_key, rest);
+  if (o != Order::kUndecided) return o;
+  if (load == nullptr) return Order::kLess;
+  std::string full;
+  LIGHTNING_RETURN_IF_ERROR(load_long_key(prefix, suffix, key_ref, *load, &full));
+  return compare_full(full, target);
+}
+
 Status load_long_key(std::string_view prefix, std::string_view suffix, const char* ref_bytes,
                      const KeyLoader& load, std::string* out) {
   const OverflowRef ref = decode_overflow_ref(ref_bytes);

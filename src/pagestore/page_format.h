@@ -201,6 +201,14 @@ std::size_t common_prefix_length(std::string_view a, std::string_view b);
 Status load_long_key(std::string_view prefix, std::string_view suffix, const char* ref,
                      const KeyLoader& load, std::string* out);
 inline int to_int(Order o) { return o == Order::kLess ? -1 : (o == Order::kEqual ? 0 : 1); }
+// Where a stored key (page prefix + suffix; a stub when long_key, its
+// OverflowRef at key_ref) stands relative to target, given
+// rest = target minus the prefix (REQUIRES: target starts with the prefix).
+// A long key the stub cannot decide is loaded with *load; without a loader it
+// counts as less than target.
+Result<Order> order_stored_key(std::string_view prefix, std::string_view suffix, bool long_key,
+                               const char* key_ref, std::string_view rest,
+                               std::string_view target, const KeyLoader* load);
 }  // namespace detail
 
 }  // namespace lightning::pagestore
