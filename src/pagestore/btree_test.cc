@@ -102,7 +102,9 @@ class BTreeTest : public ::testing::TestWithParam<std::uint32_t> {
       ASSERT_TRUE(got) << got.status().to_string();
       auto m = model.find(k);
       ASSERT_EQ(*got, m != model.end()) << k;
-      if (*got) ASSERT_EQ(value, m->second);
+      if (*got) {
+        ASSERT_EQ(value, m->second);
+      }
       // seek: first key >= k
       std::string ikey;
       append_internal_key(ikey, k, kMaxSequenceNumber, ValueKind::kPut);
@@ -181,7 +183,9 @@ TEST_P(BTreeTest, RandomMergesMatchModel) {
       }
     }
     ASSERT_NO_FATAL_FAILURE(apply(changes, model));
-    if (round % 7 == 3) ASSERT_NO_FATAL_FAILURE(reopen());
+    if (round % 7 == 3) {
+      ASSERT_NO_FATAL_FAILURE(reopen());
+    }
     ASSERT_NO_FATAL_FAILURE(check(model, rng));
   }
   // Delete everything: the tree shrinks back to empty.
@@ -276,8 +280,12 @@ TEST_P(BTreeTest, InnerIndexLookupsMatchTheTree) {
   for (std::size_t max_bytes : {std::size_t{0}, std::size_t{GetParam()}, std::size_t{1} << 30}) {
     auto index = InnerIndex::build(*store_, root_, max_bytes);
     ASSERT_TRUE(index) << index.status().to_string();
-    if (max_bytes == 0) EXPECT_EQ((*index)->pages(), 0u);
-    if (max_bytes == GetParam()) EXPECT_EQ((*index)->pages(), 1u) << "only the root fits";
+    if (max_bytes == 0) {
+      EXPECT_EQ((*index)->pages(), 0u);
+    }
+    if (max_bytes == GetParam()) {
+      EXPECT_EQ((*index)->pages(), 1u) << "only the root fits";
+    }
     for (int i = 0; i < 2000; ++i) {
       std::snprintf(buf, sizeof buf, "key%08d", static_cast<int>(rng() % 90000));
       PageHandle pin;
@@ -287,7 +295,9 @@ TEST_P(BTreeTest, InnerIndexLookupsMatchTheTree) {
       ASSERT_TRUE(found) << found.status().to_string();
       auto m = model.find(buf);
       ASSERT_EQ(*found, m != model.end()) << buf;
-      if (*found) ASSERT_EQ(view, m->second);
+      if (*found) {
+        ASSERT_EQ(view, m->second);
+      }
     }
   }
 }
