@@ -109,6 +109,7 @@ TEST_P(ModelTest, RandomOperationsMatchStdMap) {
   config.memtable_size = 64u << 10;
   config.cache_size = (GetParam() % 2 == 0) ? 0 : (32u << 10);
   config.page_size = (GetParam() % 3 == 1) ? 16384 : 4096;
+  config.use_mmap = GetParam() >= 3;  // reads through the memory mapping
   auto opened = Database::open(dir.sub("db"), config);
   ASSERT_TRUE(opened) << opened.status().to_string();
   std::unique_ptr<Database> db = std::move(*opened);

@@ -59,10 +59,11 @@ std::string value_for(int i, std::mt19937_64& rng) {
   return testing::random_string(rng, len, 'a', 'z');
 }
 
-Config config() {
+Config config(bool use_mmap = false) {
   Config c;
   c.page_size = kPageSize;
   c.cache_size = 1 << 20;
+  c.use_mmap = use_mmap;
   return c;
 }
 
@@ -212,13 +213,23 @@ class PageStoreCorruption : public ::testing::Test {
   }
 
   // Flips a byte at `offset` of a fresh copy's data file and checks reads,
-  // iteration and verify() against the page `page_id`.
+  // iteration and verify() against the page `page_id`, reading through the
+  // page cache and through the memory mapping (Config::use_mmap).
   void check_damaged_page(std::uint64_t offset, std::uint64_t page_id, const std::string& key_on_page) {
+    for (bool use_mmap : {false, true}) {
+      SCOPED_TRACE(use_mmap ? "use_mmap" : "page cache");
+      check_damaged_page(offset, page_id, key_on_page, use_mmap);
+      if (HasFatalFailure()) return;
+    }
+  }
+
+  void check_damaged_page(std::uint64_t offset, std::uint64_t page_id, const std::string& key_on_page,
+                          bool use_mmap) {
     const std::string dir = copy_db();
     flip_byte(dir + "/DATA", offset);
     ASSERT_FALSE(HasFatalFailure());
     const std::string names_page = "page " + std::to_string(page_id);
-    auto opened = Database::open(dir, config());
+    auto opened = Database::open(dir, config(use_mmap));
     ASSERT_TRUE(opened.has_value()) << "a damaged tree page must not fail the open: "
                                     << opened.status().to_string();
     std::unique_ptr<Database> db = std::move(*opened);

@@ -675,17 +675,18 @@ TEST(PageStoreCrash, TornMetaWriteFallsBackToTheOlderSlot) {
 // Overwriting the same keys again and again must reuse freed pages: the data
 // file stays within 4x the live data (pages are written copy-on-write, two
 // meta slots keep one older tree alive, so ~2x plus fill factor is
-// expected). 12k keys (not 100k) keep the test around 10 s with ASan.
+// expected). 100k keys of 16 + 100 bytes, 20 passes; a 32 MiB memtable makes
+// each pass one flush.
 TEST(PageStoreCrash, OverwriteLoopKeepsTheDataFileBounded) {
   const std::uint64_t seed = testing::test_seed();
   std::mt19937_64 rng(seed);
-  constexpr std::uint64_t kKeys = 12000;
+  constexpr std::uint64_t kKeys = 100'000;
   constexpr int kPasses = 20;
   constexpr std::size_t kKeySize = 16, kValueSize = 100;
   Config config;
   config.file_system = new_in_memory_file_system();
   config.wal_sync_mode = WalSyncMode::kNoSync;
-  config.memtable_size = 1 << 20;
+  config.memtable_size = 32 << 20;
   config.page_size = kPageSize;
   auto opened = Database::open(kDir, config);
   ASSERT_TRUE(opened.has_value()) << opened.status().to_string();

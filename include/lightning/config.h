@@ -68,6 +68,22 @@ struct Config {
   // An existing database keeps the page size it was created with
   // (Stats::page_size reports it).
   std::uint32_t page_size = 4096;
+  // Read B+tree pages straight from a read-only memory mapping of the data
+  // file instead of copying them into the page cache (the way LMDB reads).
+  // Point reads then take no lock and copy nothing; the operating system's
+  // page cache holds the pages (they count in the process's resident memory
+  // as shared file pages, not against cache_size). Every page's checksum is
+  // still verified, on its first read through the mapping and after it is
+  // rewritten. Trade-off: a media error while the kernel pages a mapped page
+  // in raises SIGBUS (the process dies) instead of returning an IOError.
+  // Requires a file system whose map_readonly is supported (the POSIX one);
+  // otherwise open fails with NotSupported.
+  bool use_mmap = false;
+  // Iterators that move through consecutive leaves (after two leaf
+  // boundaries in one direction) ask the operating system to read the next
+  // leaves ahead (posix_fadvise / madvise WILLNEED, up to 32 leaves, skipping
+  // leaves already in the page cache). Stats::prefetch_requests counts them.
+  bool prefetch_enabled = true;
 
   // Checks every field; InvalidArgument naming the first bad one.
   Status validate() const;

@@ -88,21 +88,38 @@ class RandomRWFile {
   virtual Status truncate(std::uint64_t size) = 0;
   // Closes the file; further calls fail. Does not sync. Destruction closes too.
   virtual Status close() = 0;
+  // A hint that [offset, offset + length) will be read soon (read-ahead).
+  // May do nothing (the default, and the in-memory file systems); never
+  // changes the file. Errors are not reported: a hint can only be ignored.
+  virtual void prefetch(std::uint64_t offset, std::uint64_t length) const {
+    (void)offset;
+    (void)length;
+  }
 };
 
-// A read-only memory mapping of a whole file, as it was sized when mapped.
-// Created by FileSystem::map_readonly; unmapped when destroyed.
+// A read-only memory mapping of a file's first size() bytes. Created by
+// FileSystem::map_readonly; unmapped when destroyed.
 //
-// The mapping is shared: later writes to bytes inside it become visible, but
-// it never grows (remap to see appended bytes). Touching mapped bytes that a
-// truncate removed from the file raises SIGBUS, so the caller must not shrink
-// a file below the size of a live mapping. Thread safety: data() is constant.
+// The mapping is shared: later writes to bytes inside it become visible.
+// It may be longer than the file (address space reserved for growth): bytes
+// past the end of the file become readable once the file grows over them.
+// Touching a mapped byte that lies past the current end of the file (never
+// written, or removed by a truncate) raises SIGBUS, as does a media error
+// while the kernel reads a page in; the caller must only touch bytes it
+// knows the file holds. Thread safety: every method may be called
+// concurrently; data() is constant.
 class MappedRegion {
  public:
   virtual ~MappedRegion() = default;
-  // The mapped bytes; empty for an empty file.
+  // The mapped bytes; empty for an empty mapping.
   virtual std::span<const std::byte> data() const = 0;
   std::size_t size() const { return data().size(); }
+  // A hint that [offset, offset + length) of the mapping will be read soon
+  // (madvise WILLNEED). May do nothing; errors are not reported.
+  virtual void prefetch(std::size_t offset, std::size_t length) const {
+    (void)offset;
+    (void)length;
+  }
 };
 
 // An exclusive advisory lock on a file; released when destroyed.
@@ -129,10 +146,14 @@ class FileSystem {
   // The same file may also be opened with new_writable_file / open_readable.
   virtual Result<std::unique_ptr<RandomRWFile>> open_random_rw(const std::string& path,
                                                                bool create) = 0;
-  // Maps the whole file at path read-only (see MappedRegion). Optional: the
-  // default, and the in-memory file systems, return NotSupported; callers
-  // must fall back to read_at. NotFound if path does not exist.
-  virtual Result<std::unique_ptr<MappedRegion>> map_readonly(const std::string& path) {
+  // Maps the file at path read-only (see MappedRegion): max(file size,
+  // length) bytes, so a length past the end reserves room for the file to
+  // grow into. Optional: the default, and the in-memory file systems, return
+  // NotSupported; callers must fall back to read_at. NotFound if path does
+  // not exist.
+  virtual Result<std::unique_ptr<MappedRegion>> map_readonly(const std::string& path,
+                                                             std::uint64_t length = 0) {
+    (void)length;
     return Status::not_supported(path + ": map_readonly is not supported by this file system");
   }
 

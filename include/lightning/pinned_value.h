@@ -1,8 +1,10 @@
 // PinnedValue: a value read without copying it.
 //
 // Database::get_pinned() points a PinnedValue at the value where it lives —
-// in a memtable or in a cached B+tree page — and pins that place, so a
-// cached point read does no heap allocation and no copy. The view stays
+// in a memtable, in a cached B+tree page or (Config::use_mmap) in the
+// mapped data file — and pins that place (a mapped page is kept from reuse
+// by holding the read view it came from), so a cached point read does no
+// heap allocation and no copy. The view stays
 // valid until the PinnedValue is reset, reassigned or destroyed. Values kept
 // in overflow extents are copied into the PinnedValue's own buffer.
 //

@@ -50,6 +50,11 @@ struct Stats {
   std::uint64_t cache_misses = 0;
   std::uint64_t cache_usage_bytes = 0;
   std::uint64_t cache_capacity_bytes = 0;
+  // Read-ahead hints issued by iterators (Config::prefetch_enabled): requests
+  // (runs of adjacent pages) and the bytes they cover.
+  std::uint64_t prefetch_requests = 0;
+  std::uint64_t prefetch_bytes = 0;
+  bool mmap_reads = false;  // pages are read through a memory mapping (Config::use_mmap)
 
   // Write amplification: bytes written to the WAL and the data file per
   // byte of user data written (0 before any write).

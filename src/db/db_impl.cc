@@ -344,10 +344,15 @@ Result<bool> DatabaseImpl::get_pinned(std::string_view key, PinnedValue& out) {
   auto found = pagestore::tree_get_pinned(*store_, v->tree->root, key, &pin, &view, &out.owned_,
                                           v->tree->inner.get());
   if (!found || !*found) return found;
-  if (pin.valid()) {
+  if (pin.pinned()) {
     out.view_ = view;
     out.page_ = pin.detach();
     out.unpin_ = &PageHandle::unpin_detached;
+  } else if (pin.valid()) {
+    // Borrowed from the memory mapping: the version's reader ticket keeps
+    // the page from being reused while the value is held.
+    out.view_ = view;
+    out.keep_alive_ = std::move(v);
   } else {
     out.uses_owned_ = true;
     out.view_ = out.owned_;
@@ -385,7 +390,9 @@ std::unique_ptr<Iterator> DatabaseImpl::new_iterator(const ReadOptions& options)
   std::vector<std::unique_ptr<InternalIterator>> sources;
   sources.push_back(v->mem->new_iterator());
   if (v->imm != nullptr) sources.push_back(v->imm->new_iterator());
-  if (v->tree->root.height > 0) sources.push_back(pagestore::new_tree_iterator(*store_, v->tree->root));
+  if (v->tree->root.height > 0) {
+    sources.push_back(pagestore::new_tree_iterator(*store_, v->tree->root, config_.prefetch_enabled));
+  }
   // The version keeps the memtables and the tree's pages alive.
   return new_db_iterator(new_merging_iterator(std::move(sources)), snapshot, options, v);
 }
@@ -426,6 +433,9 @@ Stats DatabaseImpl::stats() const {
   s.cache_misses = cs.misses;
   s.cache_usage_bytes = cs.usage_bytes;
   s.cache_capacity_bytes = cs.capacity_bytes;
+  s.prefetch_requests = store_->prefetch_requests();
+  s.prefetch_bytes = store_->prefetch_bytes();
+  s.mmap_reads = store_->uses_mmap();
   return s;
 }
 

@@ -95,6 +95,8 @@ Status DatabaseImpl::switch_memtable() {
 
 std::shared_ptr<const pagestore::InnerIndex> DatabaseImpl::build_inner_index(
     const pagestore::TreeRoot& root) {
+  // Reads through a memory mapping reach every page without the cache.
+  if (store_->uses_mmap()) return nullptr;
   auto index = pagestore::InnerIndex::build(*store_, root, config_.cache_size / 4);
   return index ? std::move(*index) : nullptr;
 }

@@ -133,6 +133,7 @@ Status DatabaseImpl::recover() {
   po.cache = cache_.get();
   po.file_id = 0;
   po.create_if_missing = true;
+  po.use_mmap = config_.use_mmap;
   // A new tree covers no WAL: its floor is the first segment that exists (a
   // database upgraded from format 1) or the first one that will be created.
   po.initial_wal_floor = segments.empty() ? max_number + 1 : segments.front();

@@ -38,6 +38,9 @@ std::string Stats::to_string() const {
   row("cache_misses", cache_misses);
   row("cache_usage_bytes", cache_usage_bytes);
   row("cache_capacity_bytes", cache_capacity_bytes);
+  row("prefetch_requests", prefetch_requests);
+  row("prefetch_bytes", prefetch_bytes);
+  row("mmap_reads", mmap_reads ? 1 : 0);
   row("write_amplification", write_amplification());
   return os.str();
 }

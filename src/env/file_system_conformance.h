@@ -356,4 +356,27 @@ TEST_P(FileSystemConformance, MapReadonlyMatchesContentsOrIsNotSupported) {
   EXPECT_TRUE(missing.status().is_not_found()) << missing.status().to_string();
 }
 
+TEST_P(FileSystemConformance, MapReadonlyReservesRoomToGrowInto) {
+  write_file(*fs_, path("g"), "head");
+  auto m = fs_->map_readonly(path("g"), 3 * 4096);
+  if (!m.has_value()) {
+    EXPECT_TRUE(m.status().is_not_supported()) << m.status().to_string();
+    return;
+  }
+  EXPECT_EQ((*m)->size(), 3u * 4096) << "mapped past the end of the file";
+  auto f = fs_->open_random_rw(path("g"), false);
+  ASSERT_TRUE(f.has_value());
+  ASSERT_TRUE((*f)->write_at(5000, as_bytes("grown")).is_ok());
+  const auto bytes = (*m)->data();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()) + 5000, 5), "grown")
+      << "bytes appended after mapping are visible through it";
+  (*m)->prefetch(4096, 4096);  // a hint: must not fail or change anything
+  (*f)->prefetch(0, 10000);
+  EXPECT_EQ(read_rw(**f, 5000, 5), "grown");
+  // A length shorter than the file maps the whole file.
+  auto whole = fs_->map_readonly(path("g"), 1);
+  ASSERT_TRUE(whole.has_value()) << whole.status().to_string();
+  EXPECT_EQ((*whole)->size(), 5005u);
+}
+
 }  // namespace lightning::testing

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -191,6 +192,12 @@ class PosixRandomRWFile final : public RandomRWFile {
     return s.is_ok() ? s : poison(std::move(s));
   }
 
+  void prefetch(std::uint64_t offset, std::uint64_t length) const override {
+    if (fd_ >= 0) {
+      (void)::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_WILLNEED);
+    }
+  }
+
   Result<std::uint64_t> size() const override {
     if (fd_ < 0) return closed_error();
     return fstat_size(fd_, path_);
@@ -235,6 +242,14 @@ class PosixMappedRegion final : public MappedRegion {
   }
   std::span<const std::byte> data() const override {
     return {static_cast<const std::byte*>(addr_), size_};
+  }
+  void prefetch(std::size_t offset, std::size_t length) const override {
+    if (offset >= size_) return;
+    length = std::min(length, size_ - offset);
+    // madvise wants a page-aligned start.
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t start = offset / page * page;
+    (void)::madvise(static_cast<char*>(addr_) + start, length + (offset - start), MADV_WILLNEED);
   }
 
  private:
@@ -301,7 +316,8 @@ class PosixFileSystem final : public FileSystem {
 
   // mmap(PROT_READ, MAP_SHARED) of the whole file; the fd is closed at once
   // (the mapping keeps the file alive).
-  Result<std::unique_ptr<MappedRegion>> map_readonly(const std::string& path) override {
+  Result<std::unique_ptr<MappedRegion>> map_readonly(const std::string& path,
+                                                     std::uint64_t length) override {
     const int fd = open_retrying(path, O_RDONLY);
     if (fd < 0) return posix_error("open", path, errno);
     Result<std::uint64_t> size = fstat_size(fd, path);
@@ -309,11 +325,13 @@ class PosixFileSystem final : public FileSystem {
       ::close(fd);
       return size.status();
     }
-    if (*size > std::numeric_limits<std::size_t>::max()) {
+    const std::uint64_t want = std::max(*size, length);
+    if (want > std::numeric_limits<std::size_t>::max()) {
       ::close(fd);
-      return Status::not_supported("mmap " + path + ": file too large for the address space");
+      return Status::not_supported("mmap " + path + ": " + std::to_string(want) +
+                                   " bytes do not fit the address space");
     }
-    const auto len = static_cast<std::size_t>(*size);
+    const auto len = static_cast<std::size_t>(want);
     void* addr = nullptr;
     if (len > 0) {
       addr = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);

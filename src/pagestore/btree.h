@@ -63,8 +63,15 @@ Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::
                              const InnerIndex* inner = nullptr);
 
 // Ordered iteration over the tree's entries, presented as internal keys with
-// sequence 0 and kind kPut (older than every memtable entry).
-std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root);
+// sequence 0 and kind kPut (older than every memtable entry). With prefetch,
+// an iterator that crosses two leaf boundaries in one direction issues
+// read-ahead hints (PageStore::prefetch) for the next leaves of the parent:
+// a window of kPrefetchWindow leaves, topped up when fewer than
+// kPrefetchLowWater advised leaves remain ahead.
+inline constexpr std::uint32_t kPrefetchWindow = 32;
+inline constexpr std::uint32_t kPrefetchLowWater = 8;
+std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root,
+                                                    bool prefetch = false);
 
 // A sorted stream of changes to apply (strictly increasing keys).
 class ChangeSource {

@@ -127,8 +127,8 @@ namespace {
 // that the views into it stay valid.
 class TreeIterator final : public InternalIterator {
  public:
-  TreeIterator(const PageStore& store, const TreeRoot& root)
-      : store_(store), root_(root), loader_(key_loader(store)) {}
+  TreeIterator(const PageStore& store, const TreeRoot& root, bool prefetch)
+      : store_(store), root_(root), loader_(key_loader(store)), prefetch_(prefetch) {}
 
   bool valid() const override { return valid_; }
   void seek_to_first() override { descend_edge(true); }
@@ -268,6 +268,7 @@ class TreeIterator final : public InternalIterator {
 
   void reset_path() {
     valid_ = false;
+    crossings_ = 0;  // a seek starts a new access pattern
     path_.clear();
     path_.resize(root_.height);
   }
@@ -359,6 +360,43 @@ class TreeIterator final : public InternalIterator {
     Level& pivot = path_[static_cast<std::size_t>(d)];
     pivot.index = forward ? pivot.index + 1 : pivot.index - 1;
     descend_edge_from(d + 1, pivot.inner->child(pivot.index), forward);
+    if (prefetch_ && valid_) read_ahead(forward);
+  }
+
+  // Called after moving to a neighbouring leaf: from the second consecutive
+  // crossing in one direction on, keeps up to kPrefetchWindow leaves of the
+  // parent advised ahead of the one just entered.
+  void read_ahead(bool forward) {
+    if (path_.size() < 2) return;
+    if (crossings_ == 0 || crossing_forward_ != forward) {
+      crossings_ = 0;
+      crossing_forward_ = forward;
+    }
+    if (++crossings_ < 2) return;
+    const Level& parent = path_[path_.size() - 2];
+    const std::uint32_t n = parent.inner->count();
+    const std::uint32_t i = parent.index;
+    if (parent.handle.data().data() != advised_parent_) {
+      advised_parent_ = parent.handle.data().data();
+      advised_edge_ = i;  // nothing advised in this parent yet
+    }
+    std::uint32_t from, to;
+    if (forward) {
+      if (advised_edge_ <= i) advised_edge_ = i + 1;  // first child not yet advised
+      if (advised_edge_ >= n || advised_edge_ - i > kPrefetchLowWater) return;
+      from = advised_edge_;
+      to = std::min(n, i + 1 + kPrefetchWindow);
+      advised_edge_ = to;
+    } else {
+      if (advised_edge_ > i) advised_edge_ = i;  // lowest child advised (exclusive edge)
+      if (advised_edge_ == 0 || i - advised_edge_ > kPrefetchLowWater) return;
+      to = advised_edge_;
+      from = i > kPrefetchWindow ? i - kPrefetchWindow : 0;
+      advised_edge_ = from;
+    }
+    prefetch_refs_.clear();
+    for (std::uint32_t c = from; c < to; ++c) prefetch_refs_.push_back(parent.inner->child(c));
+    store_.prefetch(prefetch_refs_);
   }
 
   // Materializes key_ (internal key, tag 0) and the value of the current cell.
@@ -386,6 +424,12 @@ class TreeIterator final : public InternalIterator {
   const PageStore& store_;
   const TreeRoot root_;
   const KeyLoader loader_;
+  const bool prefetch_;
+  int crossings_ = 0;               // consecutive leaf crossings in one direction
+  bool crossing_forward_ = true;
+  const void* advised_parent_ = nullptr;  // the parent whose children were advised
+  std::uint32_t advised_edge_ = 0;  // forward: first child not advised; backward: lowest advised
+  std::vector<PageRef> prefetch_refs_;
   std::vector<Level> path_;  // path_[0] = root, path_.back() = leaf
   bool valid_ = false;
   std::string key_;
@@ -396,8 +440,9 @@ class TreeIterator final : public InternalIterator {
 
 }  // namespace
 
-std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root) {
-  return std::make_unique<TreeIterator>(store, root);
+std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root,
+                                                    bool prefetch) {
+  return std::make_unique<TreeIterator>(store, root, prefetch);
 }
 
 namespace {

@@ -74,6 +74,7 @@ class alignas(64) PageCacheShard {
   }
 
   PageHandle lookup(const PageCacheKey& key, std::uint64_t hash) EXCLUDES(mu_);
+  bool contains(const PageCacheKey& key, std::uint64_t hash) EXCLUDES(mu_);
   PageHandle insert(const PageCacheKey& key, std::uint64_t hash, std::unique_ptr<std::byte[]> data,
                     std::size_t size) EXCLUDES(mu_);
   void erase(const PageCacheKey& key, std::uint64_t hash) EXCLUDES(mu_);
@@ -242,6 +243,11 @@ PageHandle PageCacheShard::lookup(const PageCacheKey& key, std::uint64_t hash) {
   return pin_locked(e);
 }
 
+bool PageCacheShard::contains(const PageCacheKey& key, std::uint64_t hash) {
+  MutexLock l(mu_);
+  return *find_slot_locked(key, hash) != nullptr;
+}
+
 PageHandle PageCacheShard::insert(const PageCacheKey& key, std::uint64_t hash,
                                   std::unique_ptr<std::byte[]> data, std::size_t size) {
   auto* e = new CachedPage;
@@ -363,6 +369,11 @@ int PageCache::shard_index(const PageCacheKey& key) {
 PageHandle PageCache::lookup(const PageCacheKey& key) {
   const std::uint64_t hash = hash_key(key);
   return shard_for(hash).lookup(key, hash);
+}
+
+bool PageCache::contains(const PageCacheKey& key) const {
+  const std::uint64_t hash = hash_key(key);
+  return shard_for(hash).contains(key, hash);
 }
 
 PageHandle PageCache::insert(const PageCacheKey& key, std::unique_ptr<std::byte[]> data,

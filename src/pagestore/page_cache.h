@@ -68,17 +68,32 @@ class PageHandle {
   PageHandle(const PageHandle&) = delete;
   PageHandle& operator=(const PageHandle&) = delete;
 
+  // A handle on bytes the cache does not own (a page read from a memory
+  // mapping): no pin; whoever hands it out keeps the bytes alive and
+  // unchanged for as long as the caller may use them.
+  static PageHandle borrowed(const std::byte* data, std::size_t size) {
+    PageHandle h;
+    h.data_ = data;
+    h.size_ = size;
+    return h;
+  }
+
   // The page bytes; valid until this handle is reset, destroyed or assigned.
   std::span<const std::byte> data() const { return {data_, size_}; }
-  bool valid() const { return page_ != nullptr; }
+  bool valid() const { return page_ != nullptr || data_ != nullptr; }
+  // True when the handle pins a cache entry (false for borrowed bytes).
+  bool pinned() const { return page_ != nullptr; }
   explicit operator bool() const { return valid(); }
   // Drops the pin (no-op when empty). May free the page if it was erased,
   // replaced or evicted meanwhile.
   void reset() {
     if (page_ != nullptr) release();
+    data_ = nullptr;
+    size_ = 0;
   }
   // Hands the pin to an opaque holder (e.g. a public PinnedValue); the page
   // stays pinned until unpin_detached(raw). The handle becomes empty.
+  // REQUIRES: pinned().
   void* detach() {
     void* raw = page_;
     page_ = nullptr;
@@ -136,6 +151,10 @@ class PageCache {
   // A pin on the entry for key, or an empty handle on a miss.
   // No heap allocation.
   PageHandle lookup(const PageCacheKey& key);
+
+  // Whether key is cached, without pinning it or counting a hit or miss and
+  // without touching the eviction order (for read-ahead decisions).
+  bool contains(const PageCacheKey& key) const;
 
   // Inserts data[0, size) for key, replacing any older entry for key (whose
   // pins stay valid), and returns a pin on the new entry. The charge is

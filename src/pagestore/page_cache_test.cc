@@ -121,6 +121,37 @@ TEST(PageCacheTest, HitMissCounting) {
   EXPECT_EQ(cache.capacity(), 1u << 20);
 }
 
+TEST(PageCacheTest, ContainsNeitherCountsNorPromotes) {
+  // Every shard holds 4 entries. contains() on k0 must not promote it: a
+  // promoted k0 would survive and k1 would be evicted instead.
+  PageCache cache(PageCache::kShards * 4 * kCharge);
+  const std::vector<PageCacheKey> k = keys_in_shard(9, 5);
+  for (int i = 0; i < 4; i++) put(cache, k[i]);
+  const PageCacheStats before = cache.stats();
+  EXPECT_TRUE(cache.contains(k[0]));
+  EXPECT_FALSE(cache.contains(k[4]));
+  EXPECT_EQ(cache.stats().hits, before.hits);
+  EXPECT_EQ(cache.stats().misses, before.misses);
+  put(cache, k[4]);  // evicts probation's least recently used entry
+  EXPECT_FALSE(cache.contains(k[0]));
+  EXPECT_TRUE(cache.contains(k[1]));
+}
+
+TEST(PageCacheTest, BorrowedHandleIsValidWithoutPin) {
+  const std::byte bytes[3] = {std::byte{1}, std::byte{2}, std::byte{3}};
+  PageHandle h = PageHandle::borrowed(bytes, sizeof bytes);
+  EXPECT_TRUE(h.valid());
+  EXPECT_FALSE(h.pinned());
+  EXPECT_EQ(h.data().data(), bytes);
+  EXPECT_EQ(h.data().size(), 3u);
+  PageHandle moved = std::move(h);
+  EXPECT_FALSE(h.valid());
+  EXPECT_TRUE(moved.valid());
+  moved.reset();
+  EXPECT_FALSE(moved.valid());
+  EXPECT_TRUE(moved.data().empty());
+}
+
 TEST(PageCacheTest, HandleMoveAndPinnedBytes) {
   PageCache cache(1 << 20);
   const PageCacheKey a{1, 0};

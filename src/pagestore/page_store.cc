@@ -13,7 +13,7 @@ namespace lightning::pagestore {
 
 PageStore::PageStore(std::shared_ptr<FileSystem> fs, std::string path, const Options& options)
     : fs_(std::move(fs)), path_(std::move(path)), cache_(options.cache), file_id_(options.file_id),
-      page_size_(options.page_size) {}
+      page_size_(options.page_size), want_mmap_(options.use_mmap) {}
 
 PageStore::~PageStore() {
   if (file_ != nullptr) (void)file_->close();
@@ -33,7 +33,33 @@ Result<std::unique_ptr<PageStore>> PageStore::open(std::shared_ptr<FileSystem> f
     store->file_ = std::move(*file);
     LIGHTNING_RETURN_IF_ERROR(store->load());
   }
+  auto size = store->file_->size();
+  if (!size) return size.status();
+  store->file_pages_.store(*size / store->page_size_, std::memory_order_relaxed);
+  if (store->want_mmap_) {
+    MutexLock l(store->mu_);
+    Status s = store->map_file(store->meta_.high_water);
+    if (!s.is_ok()) return s.with_context("use_mmap");
+  }
   return store;
+}
+
+Status PageStore::map_file(std::uint64_t min_pages) {
+  const std::uint64_t pages = std::max<std::uint64_t>(2 * min_pages, (1ull << 20) / page_size_);
+  auto region = fs_->map_readonly(path_, pages * page_size_);
+  if (!region) return region.status();
+  auto m = std::make_unique<Mapping>();
+  m->pages = (*region)->size() / page_size_;
+  m->region = std::move(*region);
+  m->verified = std::make_unique<std::atomic<std::uint32_t>[]>(m->pages);  // zeroed
+  map_.store(m.get(), std::memory_order_release);
+  maps_.push_back(std::move(m));
+  return Status::ok();
+}
+
+std::string PageStore::where(const PageRef& ref) const {
+  return path_ + " page " + std::to_string(ref.page_id) + " (offset " +
+         std::to_string(ref.page_id * page_size_) + ")";
 }
 
 Status PageStore::create(std::uint64_t initial_wal_floor) {
@@ -143,7 +169,58 @@ std::uint64_t PageStore::page_count(const PageRef& ref) const {
   return (static_cast<std::uint64_t>(ref.length) + page_size_ - 1) / page_size_;
 }
 
+Result<PageHandle> PageStore::read_mapped(const Mapping& m, const PageRef& ref, PageType type) const {
+  const std::uint64_t pages = ref.length / page_size_;
+  const std::uint64_t limit = std::min(m.pages, file_pages_.load(std::memory_order_acquire));
+  if (ref.page_id < kMetaPages || ref.length == 0 || ref.length % page_size_ != 0 ||
+      ref.page_id > limit || pages > limit - ref.page_id) {
+    return PageHandle();  // the checked read path reports what is wrong
+  }
+  const std::byte* p = m.region->data().data() + ref.page_id * page_size_;
+  std::span<const std::byte> image(p, ref.length);
+  std::atomic<std::uint32_t>& verified = m.verified[ref.page_id];
+  if (ref.crc == 0 || verified.load(std::memory_order_acquire) != ref.crc) {
+    LIGHTNING_RETURN_IF_ERROR(verify_page(image, ref, type, where(ref)));
+    verified.store(ref.crc, std::memory_order_release);
+  }
+  return PageHandle::borrowed(p, ref.length);
+}
+
+void PageStore::prefetch(std::span<const PageRef> refs) const {
+  const Mapping* m = map_.load(std::memory_order_acquire);
+  std::uint64_t start = 0, end = 0;  // the run of adjacent pages being gathered
+  auto issue = [&] {
+    if (end <= start) return;
+    const std::uint64_t bytes = (end - start) * page_size_;
+    if (m != nullptr && end <= m->pages) {
+      m->region->prefetch(start * page_size_, bytes);
+    } else {
+      file_->prefetch(start * page_size_, bytes);
+    }
+    prefetch_requests_.fetch_add(1, std::memory_order_relaxed);
+    prefetch_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  };
+  for (const PageRef& ref : refs) {
+    if (ref.page_id < kMetaPages || ref.length == 0) continue;
+    if (m == nullptr && cache_->contains({file_id_, ref.page_id})) continue;
+    const std::uint64_t first = ref.page_id;
+    const std::uint64_t last = first + page_count(ref);
+    if (first == end) {
+      end = last;
+    } else {
+      issue();
+      start = first;
+      end = last;
+    }
+  }
+  issue();
+}
+
 Result<PageHandle> PageStore::read(const PageRef& ref, PageType type) const {
+  if (const Mapping* m = map_.load(std::memory_order_acquire); m != nullptr) {
+    auto h = read_mapped(*m, ref, type);
+    if (!h || h->valid()) return h;
+  }
   PageCacheKey key{file_id_, ref.page_id};
   if (PageHandle h = cache_->lookup(key); h.valid()) return h;
   std::string image;
@@ -155,7 +232,7 @@ Result<PageHandle> PageStore::read(const PageRef& ref, PageType type) const {
 
 Status PageStore::read_uncached(const PageRef& ref, PageType type, std::string* image) const {
   const std::uint64_t offset = ref.page_id * page_size_;
-  const std::string where = path_ + " page " + std::to_string(ref.page_id) + " (offset " + std::to_string(offset) + ")";
+  const std::string where = this->where(ref);
   if (ref.page_id < kMetaPages || ref.length == 0 || ref.length % page_size_ != 0) {
     return Status::corruption(where + ": invalid page reference (length " + std::to_string(ref.length) + ")");
   }
@@ -211,14 +288,28 @@ Extent PageStore::allocate(std::uint64_t pages) {
 }
 
 Status PageStore::write(std::uint64_t page_id, std::string image, bool cache) {
+  const std::uint64_t end = page_id + (image.size() + page_size_ - 1) / page_size_;
   {
     MutexLock l(mu_);
     if (!error_.is_ok()) return error_;
+    if (!maps_.empty()) {
+      // Nobody reads a page while it is being rewritten (it is free); the
+      // next read of it through any mapping must verify the new image.
+      for (const auto& m : maps_) {
+        for (std::uint64_t p = page_id; p < std::min(end, m->pages); ++p) {
+          m->verified[p].store(0, std::memory_order_relaxed);
+        }
+      }
+      // Keep the file inside the mapping. If mapping more fails (address
+      // space), pages past the mapping are read through the page cache.
+      if (end > maps_.back()->pages) (void)map_file(end);
+    }
   }
   Status s = file_->write_at(page_id * page_size_, std::as_bytes(std::span(image.data(), image.size())));
   if (!s.is_ok()) return poison(s);
   bytes_written_.fetch_add(image.size(), std::memory_order_relaxed);
-  if (!cache) {
+  if (end > file_pages_.load(std::memory_order_relaxed)) file_pages_.store(end, std::memory_order_release);
+  if (!cache || uses_mmap()) {
     cache_->erase({file_id_, page_id});  // a stale image of a reused page
     return Status::ok();
   }
@@ -296,6 +387,9 @@ Status PageStore::commit(Meta next) {
   // Pages past the high-water mark are referenced by neither meta slot.
   auto size = file_->size();
   if (size && *size > high_water * page_size_) {
+    // Nothing reachable lies past the high-water mark: no reader touches
+    // the mapped pages the truncate removes.
+    file_pages_.store(high_water, std::memory_order_release);
     Status t = file_->truncate(high_water * page_size_);
     if (!t.is_ok()) return poison(t);
   }

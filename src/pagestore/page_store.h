@@ -1,6 +1,9 @@
 // PageStore: the data file of the copy-on-write B+tree.
 //
-// Reads return verified page images through the shared page cache. Writes
+// Reads return verified page images through the shared page cache, or, with
+// Options::use_mmap, straight from a read-only memory mapping of the file
+// (each page's checksum is verified on its first read through the mapping
+// and again after it is rewritten). Writes
 // go to pages handed out by the free-space map (never to a page reachable
 // from either meta slot or from a live reader), and a commit publishes them:
 //
@@ -20,10 +23,12 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "lightning/file_system.h"
 #include "lightning/status.h"
@@ -45,6 +50,10 @@ class PageStore {
     // The wal_floor of the epoch-1 meta slot written when the file is
     // created: the first WAL segment the (empty) tree does not cover.
     std::uint64_t initial_wal_floor = 0;
+    // Read pages through a read-only memory mapping instead of the page
+    // cache (the file system must support map_readonly). The cache then
+    // only serves reads past the end of the mapping.
+    bool use_mmap = false;
   };
   static Result<std::unique_ptr<PageStore>> open(std::shared_ptr<FileSystem> fs, std::string path,
                                                  const Options& options);
@@ -58,8 +67,18 @@ class PageStore {
   bool recovered_from_fallback_slot() const { return fallback_used_; }
 
   // Reads the extent at ref (ref.length bytes) and verifies it against ref
-  // and `type` (Corruption naming the page id and file offset).
+  // and `type` (Corruption naming the page id and file offset). The handle
+  // pins a cache entry, or (use_mmap) borrows the mapped bytes: those stay
+  // valid and unchanged while the caller holds a ReaderTicket for an epoch
+  // that reaches ref, and at most until the store is destroyed.
   Result<PageHandle> read(const PageRef& ref, PageType type) const;
+  // A read-ahead hint for the extents of refs (in order): adjacent extents
+  // are coalesced into one request; without a mapping, extents already in
+  // the page cache are skipped. Never fails.
+  void prefetch(std::span<const PageRef> refs) const;
+  bool uses_mmap() const { return map_.load(std::memory_order_acquire) != nullptr; }
+  std::uint64_t prefetch_requests() const { return prefetch_requests_.load(std::memory_order_relaxed); }
+  std::uint64_t prefetch_bytes() const { return prefetch_bytes_.load(std::memory_order_relaxed); }
   // Reads ref without the cache (verify(), overflow values).
   Status read_uncached(const PageRef& ref, PageType type, std::string* image) const;
 
@@ -111,6 +130,22 @@ class PageStore {
   Status poison(Status s) EXCLUDES(mu_);
   std::uint64_t page_count(const PageRef& ref) const;
   void unregister_reader(std::uint64_t epoch) const EXCLUDES(mu_);
+  std::string where(const PageRef& ref) const;
+
+  // A read-only mapping of the file's first `pages` pages (address space
+  // reserved past the end for growth). verified[p] is the checksum of page
+  // p's image as last verified through this mapping, 0 when not verified
+  // since the page was (re)written.
+  struct Mapping {
+    std::unique_ptr<MappedRegion> region;
+    std::uint64_t pages = 0;
+    std::unique_ptr<std::atomic<std::uint32_t>[]> verified;
+  };
+  // Maps at least min_pages pages (twice that, 1 MiB at least) and makes
+  // it the mapping reads use; older mappings stay until destruction.
+  Status map_file(std::uint64_t min_pages) REQUIRES(mu_);
+  // The page at ref from mapping m, or an empty handle if m does not hold it.
+  Result<PageHandle> read_mapped(const Mapping& m, const PageRef& ref, PageType type) const;
 
   // Constant after open.
   const std::shared_ptr<FileSystem> fs_;
@@ -120,6 +155,14 @@ class PageStore {
   std::uint32_t page_size_ = 0;
   bool fallback_used_ = false;
   std::unique_ptr<RandomRWFile> file_;
+  const bool want_mmap_;
+  // The mapping reads use (null without use_mmap); set under mu_.
+  std::atomic<const Mapping*> map_{nullptr};
+  // Pages the file holds (a mapped page past them must not be touched).
+  std::atomic<std::uint64_t> file_pages_{0};
+  std::vector<std::unique_ptr<Mapping>> maps_ GUARDED_BY(mu_);  // every mapping made
+  mutable std::atomic<std::uint64_t> prefetch_requests_{0};
+  mutable std::atomic<std::uint64_t> prefetch_bytes_{0};
 
   mutable Mutex mu_;
   Meta meta_ GUARDED_BY(mu_);

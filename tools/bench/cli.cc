@@ -80,8 +80,8 @@ BenchOptions parse_command_line(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"sync", "nosync"}));
   app.add_option("--cache-mb", o.cache_mb,
-                 "Block cache of RocksDB and LevelDB in MiB (Lightning DB has no cache yet: all "
-                 "data is in memory; LMDB uses the OS page cache)")
+                 "Page cache of Lightning DB, block cache of RocksDB and LevelDB, in MiB "
+                 "(LMDB and lightning-mmap use the OS page cache)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   app.add_option("--repeat", o.repeat, "Runs per engine and workload, interleaved; median reported")

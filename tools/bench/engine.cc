@@ -7,7 +7,7 @@ namespace bench {
 BytesWritten Engine::bytes_written() { return {proc_write_bytes(), "/proc/self/io write_bytes"}; }
 
 std::vector<std::string> compiled_engines() {
-  std::vector<std::string> names{"lightning"};
+  std::vector<std::string> names{"lightning", "lightning-mmap"};
 #ifdef LIGHTNING_BENCH_HAVE_ROCKSDB
   names.emplace_back("rocksdb");
 #endif
@@ -25,7 +25,10 @@ std::string engine_settings_help() {
       "  lightning: Config defaults (64 MiB memtable, 4 KiB pages); cache_size = --cache-mb;\n"
       "             wal_sync_mode kSync (sync) or kNoSync (nosync); settle = flush_lsm()\n"
       "             (memtable merged into the B+tree). Bytes written: Stats::wal_bytes_written\n"
-      "             + data_bytes_written.\n";
+      "             + data_bytes_written.\n"
+      "  lightning-mmap: the same with Config::use_mmap (pages read from a read-only\n"
+      "             memory mapping through the OS page cache, like LMDB; the page\n"
+      "             cache is unused).\n";
 #ifdef LIGHTNING_BENCH_HAVE_ROCKSDB
   s += "  rocksdb:   block-based table, bloom filter 10 bits/key, LZ4, LRU block cache\n"
        "             --cache-mb, 64 MiB write buffer, 2 background jobs; WriteOptions.sync.\n"
@@ -48,7 +51,8 @@ std::string engine_settings_help() {
 
 std::unique_ptr<Engine> open_engine(const std::string& name, const std::string& dir,
                                     const EngineSettings& settings) {
-  if (name == "lightning") return open_lightning(dir, settings);
+  if (name == "lightning") return open_lightning(dir, settings, false);
+  if (name == "lightning-mmap") return open_lightning(dir, settings, true);
 #ifdef LIGHTNING_BENCH_HAVE_ROCKSDB
   if (name == "rocksdb") return open_rocksdb(dir, settings);
 #endif

@@ -35,8 +35,8 @@ struct EngineSettings {
   // true: every commit (put, remove, batch) is durable before it returns
   // (fsync/fdatasync); false: the OS decides when bytes reach the disk.
   bool sync = false;
-  // Block cache of RocksDB and LevelDB in MiB. LMDB relies on the OS page
-  // cache and Lightning DB holds all data in memory: neither reads it.
+  // Block cache of RocksDB and LevelDB, page cache of Lightning DB, in MiB.
+  // LMDB and lightning-mmap rely on the OS page cache instead.
   std::size_t cache_mb = 128;
 };
 
@@ -92,7 +92,9 @@ std::unique_ptr<Engine> open_engine(const std::string& name, const std::string& 
                                     const EngineSettings& settings);
 
 // Factories defined by the adapters (each only when compiled).
-std::unique_ptr<Engine> open_lightning(const std::string& dir, const EngineSettings& settings);
+// use_mmap: Config::use_mmap (the engine named "lightning-mmap").
+std::unique_ptr<Engine> open_lightning(const std::string& dir, const EngineSettings& settings,
+                                       bool use_mmap);
 std::unique_ptr<Engine> open_rocksdb(const std::string& dir, const EngineSettings& settings);
 std::unique_ptr<Engine> open_leveldb(const std::string& dir, const EngineSettings& settings);
 std::unique_ptr<Engine> open_lmdb(const std::string& dir, const EngineSettings& settings);

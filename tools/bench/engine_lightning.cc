@@ -74,11 +74,13 @@ class LightningEngine final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> open_lightning(const std::string& dir, const EngineSettings& settings) {
+std::unique_ptr<Engine> open_lightning(const std::string& dir, const EngineSettings& settings,
+                                       bool use_mmap) {
   lightning::Config config;
   config.wal_sync_mode =
       settings.sync ? lightning::WalSyncMode::kSync : lightning::WalSyncMode::kNoSync;
   config.cache_size = settings.cache_mb << 20;  // the B+tree's page cache
+  config.use_mmap = use_mmap;
   auto db = lightning::Database::open(dir, config);
   if (!db) check(db.status(), "open");
   return std::make_unique<LightningEngine>(std::move(*db));

@@ -125,7 +125,7 @@ std::vector<std::string> headers(const std::string& baseline) {
           "p99.9 us", "max us", "disk MiB", "settled MiB",    "RSS MiB", "W-amp"};
 }
 
-constexpr int kWidths[] = {17, 10, 12, 13, 8, 9, 9, 10, 10, 9, 12, 8, 6};
+constexpr int kWidths[] = {17, 15, 12, 13, 8, 9, 9, 10, 10, 9, 12, 8, 6};
 
 void print_row(std::FILE* out, const std::vector<std::string>& row) {
   for (std::size_t i = 0; i < row.size(); ++i) {
