@@ -223,27 +223,34 @@ Result<PageHandle> PageStore::read(const PageRef& ref, PageType type) const {
   }
   PageCacheKey key{file_id_, ref.page_id};
   if (PageHandle h = cache_->lookup(key); h.valid()) return h;
-  std::string image;
-  LIGHTNING_RETURN_IF_ERROR(read_uncached(ref, type, &image));
-  auto data = std::make_unique<std::byte[]>(image.size());
-  std::memcpy(data.get(), image.data(), image.size());
-  return cache_->insert(key, std::move(data), image.size());
+  LIGHTNING_RETURN_IF_ERROR(check_ref(ref));
+  // Read straight into the buffer the cache will own: one allocation, no copy.
+  auto data = std::make_unique<std::byte[]>(ref.length);
+  LIGHTNING_RETURN_IF_ERROR(read_checked(ref, type, std::span(data.get(), ref.length)));
+  return cache_->insert(key, std::move(data), ref.length);
+}
+
+Status PageStore::check_ref(const PageRef& ref) const {
+  if (ref.page_id < kMetaPages || ref.length == 0 || ref.length % page_size_ != 0) {
+    return Status::corruption(where(ref) + ": invalid page reference (length " + std::to_string(ref.length) + ")");
+  }
+  return Status::ok();
+}
+
+Status PageStore::read_checked(const PageRef& ref, PageType type, std::span<std::byte> out) const {
+  auto n = file_->read_at(ref.page_id * page_size_, out);
+  if (!n) return n.status();
+  if (*n != ref.length) {
+    return Status::corruption(where(ref) + ": file ends after " + std::to_string(*n) + " of " +
+                              std::to_string(ref.length) + " bytes");
+  }
+  return verify_page(out, ref, type, where(ref));
 }
 
 Status PageStore::read_uncached(const PageRef& ref, PageType type, std::string* image) const {
-  const std::uint64_t offset = ref.page_id * page_size_;
-  const std::string where = this->where(ref);
-  if (ref.page_id < kMetaPages || ref.length == 0 || ref.length % page_size_ != 0) {
-    return Status::corruption(where + ": invalid page reference (length " + std::to_string(ref.length) + ")");
-  }
+  LIGHTNING_RETURN_IF_ERROR(check_ref(ref));
   image->resize(ref.length);
-  auto n = file_->read_at(offset, std::as_writable_bytes(std::span(image->data(), image->size())));
-  if (!n) return n.status();
-  if (*n != ref.length) {
-    return Status::corruption(where + ": file ends after " + std::to_string(*n) + " of " +
-                              std::to_string(ref.length) + " bytes");
-  }
-  return verify_page(std::as_bytes(std::span(image->data(), image->size())), ref, type, where);
+  return read_checked(ref, type, std::as_writable_bytes(std::span(image->data(), image->size())));
 }
 
 PageStore::ReaderTicket& PageStore::ReaderTicket::operator=(ReaderTicket&& o) noexcept {

@@ -131,6 +131,11 @@ class PageStore {
   std::uint64_t page_count(const PageRef& ref) const;
   void unregister_reader(std::uint64_t epoch) const EXCLUDES(mu_);
   std::string where(const PageRef& ref) const;
+  // Corruption unless ref has a legal page id and length.
+  Status check_ref(const PageRef& ref) const;
+  // Reads ref.length bytes at ref into out and verifies them against ref.
+  // REQUIRES: check_ref(ref) is ok, out.size() == ref.length.
+  Status read_checked(const PageRef& ref, PageType type, std::span<std::byte> out) const;
 
   // A read-only mapping of the file's first `pages` pages (address space
   // reserved past the end for growth). verified[p] is the checksum of page
