@@ -32,7 +32,7 @@ struct DatabaseImpl::Writer {
 };
 
 DatabaseImpl::DatabaseImpl(std::string dir, const Config& config, std::shared_ptr<FileSystem> fs)
-    : dir_(std::move(dir)), config_(config), fs_(std::move(fs)), active_mem_(MemTable::create()) {}
+    : dir_(std::move(dir)), config_(config), fs_(std::move(fs)), active_mem_(MemTable::create(arena_block_size(config.memtable_size))) {}
 
 DatabaseImpl::~DatabaseImpl() {
   // A flush in progress (or requested) completes: its commit is atomic and

@@ -28,6 +28,7 @@
 //     that are in the tree; they are deleted after the commit is durable.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -47,6 +48,12 @@
 #include "wal/wal_writer.h"
 
 namespace lightning {
+
+// Arena block size of a memtable: 1/64 of its size, 4 KiB .. 1 MiB (large
+// memtables get mapped blocks that return to the OS when dropped).
+inline std::size_t arena_block_size(std::uint64_t memtable_size) {
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(memtable_size / 64, 4096, 1 << 20));
+}
 
 class DatabaseImpl final : public Database {
  public:

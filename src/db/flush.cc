@@ -78,7 +78,7 @@ Status DatabaseImpl::switch_memtable() {
     LIGHTNING_RETURN_IF_ERROR(start_new_segment());
     floor = wal_->segment_number();
   }
-  std::shared_ptr<MemTable> fresh = MemTable::create();
+  std::shared_ptr<MemTable> fresh = MemTable::create(arena_block_size(config_.memtable_size));
   {
     MutexLock l(version_mu_);
     auto v = std::make_shared<Version>(*current_version());

@@ -1,7 +1,10 @@
 #include "memtable/arena.h"
 
+#include <sys/mman.h>
+
 #include <cassert>
 #include <cstdint>
+#include <new>
 
 namespace lightning {
 
@@ -10,6 +13,16 @@ constexpr std::size_t kAlign = alignof(std::max_align_t) > sizeof(void*) ? align
                                                                          : sizeof(void*);
 static_assert((kAlign & (kAlign - 1)) == 0, "alignment must be a power of two");
 }  // namespace
+
+Arena::~Arena() {
+  for (const Block& b : blocks_) {
+    if (b.mapped) {
+      ::munmap(b.data, b.size);
+    } else {
+      delete[] b.data;
+    }
+  }
+}
 
 char* Arena::allocate_aligned(std::size_t bytes) {
   std::size_t misalign = reinterpret_cast<std::uintptr_t>(alloc_ptr_) & (kAlign - 1);
@@ -22,7 +35,8 @@ char* Arena::allocate_aligned(std::size_t bytes) {
     alloc_bytes_remaining_ -= needed;
   } else {
     // Fresh blocks come from operator new[], which aligns to
-    // __STDCPP_DEFAULT_NEW_ALIGNMENT__ >= alignof(std::max_align_t).
+    // __STDCPP_DEFAULT_NEW_ALIGNMENT__ >= alignof(std::max_align_t), or from
+    // mmap (page-aligned).
     result = allocate_fallback(bytes);
   }
   assert((reinterpret_cast<std::uintptr_t>(result) & (kAlign - 1)) == 0);
@@ -31,13 +45,13 @@ char* Arena::allocate_aligned(std::size_t bytes) {
 
 char* Arena::allocate_fallback(std::size_t bytes) {
   assert(bytes > 0);
-  if (bytes > kBlockSize / 4) {
+  if (bytes > block_size_ / 4) {
     // Large request: its own block, keep the current block's tail for later.
     return allocate_new_block(bytes);
   }
   // Start a new normal block; the old block's remainder is wasted.
-  alloc_ptr_ = allocate_new_block(kBlockSize);
-  alloc_bytes_remaining_ = kBlockSize;
+  alloc_ptr_ = allocate_new_block(block_size_);
+  alloc_bytes_remaining_ = block_size_;
   char* result = alloc_ptr_;
   alloc_ptr_ += bytes;
   alloc_bytes_remaining_ -= bytes;
@@ -46,10 +60,18 @@ char* Arena::allocate_fallback(std::size_t bytes) {
 
 char* Arena::allocate_new_block(std::size_t block_bytes) {
   // Reserve the vector slot first so a bad_alloc cannot leak the block.
-  blocks_.emplace_back();
-  blocks_.back().reset(new char[block_bytes]);
-  memory_usage_.fetch_add(block_bytes + sizeof(std::unique_ptr<char[]>), std::memory_order_relaxed);
-  return blocks_.back().get();
+  blocks_.reserve(blocks_.size() + 1);
+  Block b{nullptr, block_bytes, block_bytes >= kMapThreshold};
+  if (b.mapped) {
+    void* p = ::mmap(nullptr, block_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    b.data = static_cast<char*>(p);
+  } else {
+    b.data = new char[block_bytes];
+  }
+  blocks_.push_back(b);
+  memory_usage_.fetch_add(block_bytes + sizeof(Block), std::memory_order_relaxed);
+  return b.data;
 }
 
 }  // namespace lightning

@@ -1,6 +1,9 @@
 // Arena: a bump allocator for memtable entries and skiplist nodes. Memory is
 // handed out from fixed-size blocks and released all at once when the arena
-// is destroyed; there is no per-allocation free.
+// is destroyed; there is no per-allocation free. Blocks of kMapThreshold
+// bytes or more are mapped straight from the operating system (mmap), so a
+// dropped memtable's memory goes back to it at once instead of staying in a
+// malloc arena of whichever thread allocated it.
 //
 // Thread safety: allocate() and allocate_aligned() require external
 // synchronization (the memtable's single writer). memory_usage() may be
@@ -9,7 +12,7 @@
 // Invariants:
 //  1. Every pointer returned stays valid and unmoved until ~Arena().
 //  2. memory_usage() >= total bytes handed out; it never decreases.
-//  3. Requests larger than kBlockSize / 4 get a block of their own, so a
+//  3. Requests larger than block_size() / 4 get a block of their own, so a
 //     large value wastes at most the tail of one normal block.
 #pragma once
 
@@ -22,11 +25,16 @@ namespace lightning {
 
 class Arena {
  public:
-  static constexpr std::size_t kBlockSize = 4096;
+  static constexpr std::size_t kDefaultBlockSize = 4096;
+  static constexpr std::size_t kMapThreshold = 256 * 1024;
 
-  Arena() = default;
+  // REQUIRES: block_size >= 64.
+  explicit Arena(std::size_t block_size = kDefaultBlockSize) : block_size_(block_size) {}
+  ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
+
+  std::size_t block_size() const { return block_size_; }
 
   // Returns bytes bytes with no alignment guarantee.
   // REQUIRES: bytes > 0; external synchronization among allocating threads.
@@ -42,10 +50,17 @@ class Arena {
   char* allocate_fallback(std::size_t bytes);
   char* allocate_new_block(std::size_t block_bytes);
 
+  struct Block {
+    char* data;
+    std::size_t size;
+    bool mapped;  // from mmap (else from operator new[])
+  };
+
+  const std::size_t block_size_;
   // Protected by the caller's writer synchronization.
   char* alloc_ptr_ = nullptr;
   std::size_t alloc_bytes_remaining_ = 0;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<Block> blocks_;
 
   // Readable by any thread.
   std::atomic<std::size_t> memory_usage_{0};

@@ -24,8 +24,8 @@ TEST(ArenaTest, SmallAllocationsShareABlock) {
   char* b = arena.allocate(20);
   EXPECT_EQ(b, a + 10);
   std::size_t usage = arena.memory_usage();
-  EXPECT_GE(usage, Arena::kBlockSize);
-  EXPECT_LT(usage, 2 * Arena::kBlockSize);
+  EXPECT_GE(usage, Arena::kDefaultBlockSize);
+  EXPECT_LT(usage, 2 * Arena::kDefaultBlockSize);
 }
 
 TEST(ArenaTest, AlignedAllocationsAreAligned) {
@@ -49,9 +49,25 @@ TEST(ArenaTest, LargeRequestGetsOwnBlockAndKeepsCurrentBlock) {
   EXPECT_EQ(b, a + 100);  // the normal block's tail is still used
 }
 
-TEST(ArenaTest, RandomAllocationsDoNotOverlap) {
+TEST(ArenaTest, MappedBlocksForLargeBlockSizes) {
+  Arena arena(1 << 20);  // >= kMapThreshold: blocks come from mmap
+  EXPECT_EQ(arena.block_size(), 1u << 20);
+  char* a = arena.allocate(100);
+  char* b = arena.allocate_aligned(64);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b) % alignof(std::max_align_t), 0u);
+  EXPECT_GE(b, a + 100);
+  EXPECT_GE(arena.memory_usage(), 1u << 20);
+  EXPECT_LT(arena.memory_usage(), (1u << 20) + 4096);
+  std::memset(a, 1, 100);
+  std::memset(b, 2, 64);
+  EXPECT_EQ(a[99], 1);
+}
+
+class ArenaBlockSizeTest : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(ArenaBlockSizeTest, RandomAllocationsDoNotOverlap) {
   std::mt19937_64 rng(testing::test_seed());
-  Arena arena;
+  Arena arena(GetParam());
   std::vector<std::pair<char*, std::size_t>> allocs;
   std::size_t total = 0;
   for (int i = 0; i < 4000; i++) {
@@ -69,6 +85,9 @@ TEST(ArenaTest, RandomAllocationsDoNotOverlap) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(BlockSizes, ArenaBlockSizeTest,
+                         ::testing::Values(Arena::kDefaultBlockSize, Arena::kMapThreshold, 1u << 20));
 
 }  // namespace
 }  // namespace lightning

@@ -92,17 +92,18 @@ class MemTableIterator final : public InternalIterator {
 }  // namespace
 
 struct MemTable::Rep {
+  explicit Rep(std::size_t arena_block_size) : arena(arena_block_size) {}
   Arena arena;  // declared first: destroyed after the table that points into it
   Table table{EntryComparator{}, &arena};
   std::atomic<std::uint64_t> entry_count{0};
 };
 
-MemTable::MemTable() : rep_(std::make_unique<Rep>()) {}
+MemTable::MemTable(std::size_t arena_block_size) : rep_(std::make_unique<Rep>(arena_block_size)) {}
 MemTable::~MemTable() = default;
 
-std::shared_ptr<MemTable> MemTable::create() {
+std::shared_ptr<MemTable> MemTable::create(std::size_t arena_block_size) {
   // The constructor is private, so std::make_shared cannot reach it.
-  return std::shared_ptr<MemTable>(new MemTable());
+  return std::shared_ptr<MemTable>(new MemTable(arena_block_size));
 }
 
 void MemTable::add(SequenceNumber seq, ValueKind kind, std::string_view key,

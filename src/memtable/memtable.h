@@ -23,12 +23,14 @@
 
 #include "db/dbformat.h"
 #include "db/internal_iterator.h"
+#include "memtable/arena.h"
 
 namespace lightning {
 
 class MemTable : public std::enable_shared_from_this<MemTable> {
  public:
-  static std::shared_ptr<MemTable> create();
+  // arena_block_size: see Arena (larger blocks for larger memtables).
+  static std::shared_ptr<MemTable> create(std::size_t arena_block_size = Arena::kDefaultBlockSize);
   ~MemTable();
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
@@ -56,7 +58,7 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   std::uint64_t entry_count() const;
 
  private:
-  MemTable();
+  explicit MemTable(std::size_t arena_block_size);
   struct Rep;
   std::unique_ptr<Rep> rep_;
 };
