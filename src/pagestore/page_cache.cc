@@ -45,15 +45,16 @@ inline std::uint64_t hash_key(const PageCacheKey& k) { return mix64(k.offset + m
 struct CachedPage : ListNode {
   PageCacheKey key;
   std::uint64_t hash = 0;
-  std::unique_ptr<std::byte[]> data;
+  PageBuffer data;
   std::size_t size = 0;
-  std::size_t charge = 0;
   PageCacheShard* shard = nullptr;
   std::atomic<std::uint32_t> refs{0};
   // The rest is protected by shard->mu_ while the entry is cached; after
   // removal next_hash links the entries to free once the mutex is dropped.
   CachedPage* next_hash = nullptr;
   Segment segment = Segment::kProbation;
+
+  std::size_t charge() const { return size + PageCache::kEntryOverhead; }
 };
 static_assert(sizeof(CachedPage) + sizeof(CachedPage*) + 16 <= PageCache::kEntryOverhead,
               "kEntryOverhead must cover the entry record, its bucket slot and malloc slack");
@@ -75,7 +76,7 @@ class alignas(64) PageCacheShard {
 
   PageHandle lookup(const PageCacheKey& key, std::uint64_t hash) EXCLUDES(mu_);
   bool contains(const PageCacheKey& key, std::uint64_t hash) EXCLUDES(mu_);
-  PageHandle insert(const PageCacheKey& key, std::uint64_t hash, std::unique_ptr<std::byte[]> data,
+  PageHandle insert(const PageCacheKey& key, std::uint64_t hash, PageBuffer data,
                     std::size_t size) EXCLUDES(mu_);
   void erase(const PageCacheKey& key, std::uint64_t hash) EXCLUDES(mu_);
   void erase_file(std::uint64_t file_id) EXCLUDES(mu_);
@@ -164,7 +165,7 @@ CachedPage** PageCacheShard::find_slot_locked(const PageCacheKey& key, std::uint
 
 PageHandle PageCacheShard::pin_locked(CachedPage* e) {
   if (e->refs.fetch_add(2, std::memory_order_relaxed) < 2) {
-    pinned_bytes_.fetch_add(e->charge, std::memory_order_relaxed);
+    pinned_bytes_.fetch_add(e->charge(), std::memory_order_relaxed);
   }
   return make_handle(e);
 }
@@ -174,14 +175,14 @@ void PageCacheShard::promote_locked(CachedPage* e) {
   push_front(&protected_, e);
   if (e->segment == Segment::kProtected) return;
   e->segment = Segment::kProtected;
-  protected_usage_ += e->charge;
+  protected_usage_ += e->charge();
   // Demote protected's LRU tail back to probation's MRU head.
   while (protected_usage_ > protected_capacity_) {
     auto* victim = static_cast<CachedPage*>(protected_.prev);
     unlink(victim);
     push_front(&probation_, victim);
     victim->segment = Segment::kProbation;
-    protected_usage_ -= victim->charge;
+    protected_usage_ -= victim->charge();
   }
 }
 
@@ -206,8 +207,8 @@ void PageCacheShard::remove_locked(CachedPage* e, CachedPage** to_free) {
   *slot = e->next_hash;
   entries_--;
   unlink(e);
-  if (e->segment == Segment::kProtected) protected_usage_ -= e->charge;
-  usage_.fetch_sub(e->charge);
+  if (e->segment == Segment::kProtected) protected_usage_ -= e->charge();
+  usage_.fetch_sub(e->charge());
   // After this, e may be freed by a concurrent unpin unless we were last.
   if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     e->next_hash = *to_free;
@@ -249,17 +250,16 @@ bool PageCacheShard::contains(const PageCacheKey& key, std::uint64_t hash) {
 }
 
 PageHandle PageCacheShard::insert(const PageCacheKey& key, std::uint64_t hash,
-                                  std::unique_ptr<std::byte[]> data, std::size_t size) {
+                                  PageBuffer data, std::size_t size) {
   auto* e = new CachedPage;
   e->key = key;
   e->hash = hash;
   e->data = std::move(data);
   e->size = size;
-  e->charge = size + PageCache::kEntryOverhead;
   e->shard = this;
-  const bool cacheable = e->charge <= capacity_;
+  const bool cacheable = e->charge() <= capacity_;
   e->refs.store(cacheable ? 3 : 2, std::memory_order_relaxed);  // our pin (+ the table)
-  pinned_bytes_.fetch_add(e->charge, std::memory_order_relaxed);
+  pinned_bytes_.fetch_add(e->charge(), std::memory_order_relaxed);
 
   CachedPage* to_free = nullptr;
   {
@@ -272,7 +272,7 @@ PageHandle PageCacheShard::insert(const PageCacheKey& key, std::uint64_t hash,
       *slot = e;
       if (++entries_ > buckets_.size()) grow_table_locked();
       push_front(&probation_, e);
-      usage_.fetch_add(e->charge);
+      usage_.fetch_add(e->charge());
       evict_locked(&to_free);
     }
   }
@@ -316,7 +316,7 @@ void PageCacheShard::add_stats(PageCacheStats* stats) const {
 
 void PageCacheShard::unpin(CachedPage* e) {
   PageCacheShard* shard = e->shard;
-  const std::size_t charge = e->charge;
+  const std::size_t charge = e->charge();
   const std::uint32_t old = e->refs.fetch_sub(2);  // seq_cst: see usage_
   if (old >= 4) return;                            // other pins remain
   shard->pinned_bytes_.fetch_sub(charge, std::memory_order_relaxed);
@@ -378,9 +378,18 @@ bool PageCache::contains(const PageCacheKey& key) const {
 
 PageHandle PageCache::insert(const PageCacheKey& key, std::unique_ptr<std::byte[]> data,
                              std::size_t size) {
+  return insert(key, PageBuffer(data.release(), PageBufferDeleter{nullptr}), size);
+}
+
+PageHandle PageCache::insert(const PageCacheKey& key, PageBuffer data, std::size_t size) {
   assert(data != nullptr || size == 0);
   const std::uint64_t hash = hash_key(key);
   return shard_for(hash).insert(key, hash, std::move(data), size);
+}
+
+PageBuffer PageCache::allocate(std::size_t size) {
+  if (PagePool::pooled(size)) return PageBuffer(pool_.allocate(size), PageBufferDeleter{&pool_});
+  return PageBuffer(new std::byte[size], PageBufferDeleter{nullptr});
 }
 
 void PageCache::erase(const PageCacheKey& key) {

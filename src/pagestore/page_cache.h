@@ -34,6 +34,8 @@
 #include <memory>
 #include <span>
 
+#include "pagestore/page_pool.h"
+
 namespace lightning {
 
 // One cached page image and its bookkeeping; defined in page_cache.cc.
@@ -161,6 +163,15 @@ class PageCache {
   // size + kEntryOverhead. May evict unpinned entries of the same shard.
   // REQUIRES: data != nullptr || size == 0.
   PageHandle insert(const PageCacheKey& key, std::unique_ptr<std::byte[]> data, std::size_t size);
+  // The same for a buffer from allocate().
+  PageHandle insert(const PageCacheKey& key, PageBuffer data, std::size_t size);
+  // An uninitialized buffer of `size` bytes for insert(). Page sizes (4 KiB
+  // .. 64 KiB, powers of two) come from the cache's PagePool, shared by all
+  // threads, so memory freed by evictions is reused by whichever thread
+  // misses next and empty slabs go back to the OS; other sizes use new[].
+  PageBuffer allocate(std::size_t size);
+  // Bytes of pool slabs mapped (diagnostics).
+  std::uint64_t pool_mapped_bytes() const { return pool_.mapped_bytes(); }
 
   // Removes the entry for key, if any; existing pins stay valid.
   void erase(const PageCacheKey& key);
@@ -180,6 +191,7 @@ class PageCache {
 
   // Constant after construction.
   const std::size_t capacity_;
+  PagePool pool_;  // declared before shards_: outlives the entries
   std::unique_ptr<PageCacheShard[]> shards_;
 };
 

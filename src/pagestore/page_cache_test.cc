@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <random>
 #include <vector>
@@ -150,6 +151,28 @@ TEST(PageCacheTest, BorrowedHandleIsValidWithoutPin) {
   moved.reset();
   EXPECT_FALSE(moved.valid());
   EXPECT_TRUE(moved.data().empty());
+}
+
+TEST(PageCacheTest, PooledBuffersAreReusedAcrossEvictions) {
+  // 4 KiB pages from allocate() live in the cache's pool: churning through
+  // many times the capacity keeps the pool near the capacity.
+  constexpr std::size_t kPageBytes = 4096;
+  PageCache cache(PageCache::kShards * 4 * (kPageBytes + PageCache::kEntryOverhead));
+  for (std::uint64_t i = 0; i < 20'000; ++i) {
+    const PageCacheKey key{3, i * kPageBytes};
+    PageBuffer buf = cache.allocate(kPageBytes);
+    std::memset(buf.get(), static_cast<int>(i & 0xff), kPageBytes);
+    PageHandle h = cache.insert(key, std::move(buf), kPageBytes);
+    ASSERT_EQ(static_cast<int>(h.data()[kPageBytes - 1]), static_cast<int>(i & 0xff));
+  }
+  EXPECT_LE(cache.stats().usage_bytes, cache.capacity());
+  // 256 cached pages fit one slab (511 slots); allow a partial one and a spare.
+  EXPECT_LE(cache.pool_mapped_bytes(), 3 * PagePool::kSlabSize);
+  // Odd sizes are not pooled but work the same.
+  PageBuffer odd = cache.allocate(300);
+  std::memset(odd.get(), 1, 300);
+  PageHandle h = cache.insert({3, 1}, std::move(odd), 300);
+  EXPECT_EQ(h.data().size(), 300u);
 }
 
 TEST(PageCacheTest, HandleMoveAndPinnedBytes) {
@@ -339,7 +362,7 @@ TEST(PageCacheTest, ZeroCapacityCachesNothing) {
   h.reset();
   EXPECT_EQ(cache.stats().pinned_bytes, 0u);
   // An empty page is fine too.
-  PageHandle empty = cache.insert(a, nullptr, 0);
+  PageHandle empty = cache.insert(a, std::unique_ptr<std::byte[]>(), 0);
   EXPECT_TRUE(empty.valid());
   EXPECT_TRUE(empty.data().empty());
 }

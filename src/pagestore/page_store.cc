@@ -225,7 +225,7 @@ Result<PageHandle> PageStore::read(const PageRef& ref, PageType type) const {
   if (PageHandle h = cache_->lookup(key); h.valid()) return h;
   LIGHTNING_RETURN_IF_ERROR(check_ref(ref));
   // Read straight into the buffer the cache will own: one allocation, no copy.
-  auto data = std::make_unique<std::byte[]>(ref.length);
+  PageBuffer data = cache_->allocate(ref.length);
   LIGHTNING_RETURN_IF_ERROR(read_checked(ref, type, std::span(data.get(), ref.length)));
   return cache_->insert(key, std::move(data), ref.length);
 }
@@ -320,7 +320,7 @@ Status PageStore::write(std::uint64_t page_id, std::string image, bool cache) {
     cache_->erase({file_id_, page_id});  // a stale image of a reused page
     return Status::ok();
   }
-  auto data = std::make_unique<std::byte[]>(image.size());
+  PageBuffer data = cache_->allocate(image.size());
   std::memcpy(data.get(), image.data(), image.size());
   cache_->insert({file_id_, page_id}, std::move(data), image.size());
   return Status::ok();
