@@ -79,10 +79,11 @@ struct Config {
   // Requires a file system whose map_readonly is supported (the POSIX one);
   // otherwise open fails with NotSupported.
   bool use_mmap = false;
-  // Iterators that move through consecutive leaves (after two leaf
-  // boundaries in one direction) ask the operating system to read the next
-  // leaves ahead (posix_fadvise / madvise WILLNEED, up to 32 leaves, skipping
-  // leaves already in the page cache). Stats::prefetch_requests counts them.
+  // Iterators that move through consecutive leaves (after four leaf
+  // boundaries in a row in one direction) ask the operating system to read
+  // the next leaves ahead (posix_fadvise / madvise WILLNEED; a window of 8
+  // leaves growing to 32, skipping leaves already in the page cache).
+  // Stats::prefetch_requests counts them.
   bool prefetch_enabled = true;
 
   // Checks every field; InvalidArgument naming the first bad one.

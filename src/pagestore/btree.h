@@ -64,12 +64,14 @@ Result<bool> tree_get_pinned(const PageStore& store, const TreeRoot& root, std::
 
 // Ordered iteration over the tree's entries, presented as internal keys with
 // sequence 0 and kind kPut (older than every memtable entry). With prefetch,
-// an iterator that crosses two leaf boundaries in one direction issues
-// read-ahead hints (PageStore::prefetch) for the next leaves of the parent:
-// a window of kPrefetchWindow leaves, topped up when fewer than
-// kPrefetchLowWater advised leaves remain ahead.
+// an iterator that crosses kPrefetchAfterCrossings leaf boundaries in a row
+// in one direction (a scan, not a short range read) issues read-ahead hints
+// (PageStore::prefetch) for the next leaves of the parent: a window of
+// kPrefetchInitialWindow leaves, doubling with every top-up (issued when a
+// quarter of the window remains ahead) up to kPrefetchWindow.
+inline constexpr int kPrefetchAfterCrossings = 4;
+inline constexpr std::uint32_t kPrefetchInitialWindow = 8;
 inline constexpr std::uint32_t kPrefetchWindow = 32;
-inline constexpr std::uint32_t kPrefetchLowWater = 8;
 std::unique_ptr<InternalIterator> new_tree_iterator(const PageStore& store, const TreeRoot& root,
                                                     bool prefetch = false);
 

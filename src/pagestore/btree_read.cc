@@ -363,16 +363,19 @@ class TreeIterator final : public InternalIterator {
     if (prefetch_ && valid_) read_ahead(forward);
   }
 
-  // Called after moving to a neighbouring leaf: from the second consecutive
-  // crossing in one direction on, keeps up to kPrefetchWindow leaves of the
-  // parent advised ahead of the one just entered.
+  // Called after moving to a neighbouring leaf: from the
+  // kPrefetchAfterCrossings-th consecutive crossing in one direction on,
+  // keeps a window of the parent's next leaves advised ahead of the one just
+  // entered; the window starts at kPrefetchInitialWindow leaves and doubles
+  // with every top-up up to kPrefetchWindow.
   void read_ahead(bool forward) {
     if (path_.size() < 2) return;
     if (crossings_ == 0 || crossing_forward_ != forward) {
       crossings_ = 0;
       crossing_forward_ = forward;
+      window_ = kPrefetchInitialWindow;
     }
-    if (++crossings_ < 2) return;
+    if (++crossings_ < kPrefetchAfterCrossings) return;
     const Level& parent = path_[path_.size() - 2];
     const std::uint32_t n = parent.inner->count();
     const std::uint32_t i = parent.index;
@@ -383,17 +386,18 @@ class TreeIterator final : public InternalIterator {
     std::uint32_t from, to;
     if (forward) {
       if (advised_edge_ <= i) advised_edge_ = i + 1;  // first child not yet advised
-      if (advised_edge_ >= n || advised_edge_ - i > kPrefetchLowWater) return;
+      if (advised_edge_ >= n || advised_edge_ - i > window_ / 4) return;
       from = advised_edge_;
-      to = std::min(n, i + 1 + kPrefetchWindow);
+      to = std::min(n, i + 1 + window_);
       advised_edge_ = to;
     } else {
       if (advised_edge_ > i) advised_edge_ = i;  // lowest child advised (exclusive edge)
-      if (advised_edge_ == 0 || i - advised_edge_ > kPrefetchLowWater) return;
+      if (advised_edge_ == 0 || i - advised_edge_ > window_ / 4) return;
       to = advised_edge_;
-      from = i > kPrefetchWindow ? i - kPrefetchWindow : 0;
+      from = i > window_ ? i - window_ : 0;
       advised_edge_ = from;
     }
+    window_ = std::min(2 * window_, kPrefetchWindow);
     prefetch_refs_.clear();
     for (std::uint32_t c = from; c < to; ++c) prefetch_refs_.push_back(parent.inner->child(c));
     store_.prefetch(prefetch_refs_);
@@ -426,6 +430,7 @@ class TreeIterator final : public InternalIterator {
   const KeyLoader loader_;
   const bool prefetch_;
   int crossings_ = 0;               // consecutive leaf crossings in one direction
+  std::uint32_t window_ = kPrefetchInitialWindow;  // leaves to keep advised ahead
   bool crossing_forward_ = true;
   const void* advised_parent_ = nullptr;  // the parent whose children were advised
   std::uint32_t advised_edge_ = 0;  // forward: first child not advised; backward: lowest advised
