@@ -10,10 +10,10 @@ std::uint64_t free_list_pages(std::uint32_t page_size, std::size_t payload_bytes
 }
 
 PageRef build_free_list(std::string_view payload, std::uint64_t first_page_id, std::uint64_t pages,
-                        std::uint32_t page_size, std::string* image) {
+                        std::uint32_t page_size, std::string* image, PageType type) {
   image->assign(pages * page_size, '\0');
   PageHeader h{};
-  h.type = static_cast<std::uint8_t>(PageType::kFreeList);
+  h.type = static_cast<std::uint8_t>(type);
   h.version = kPageFormatVersion;
   h.codec = kCodecNone;
   h.page_count = static_cast<std::uint32_t>(pages);

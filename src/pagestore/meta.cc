@@ -24,6 +24,8 @@ void encode_meta(const Meta& m, char* out) {
   encode_fixed64(out + kFreeSpaceBytes, m.free_space_bytes);
   encode_fixed64(out + kHighWater, m.high_water);
   encode_fixed64(out + kWalFloor, m.wal_floor);
+  encode_page_ref(out + kRuns, m.runs);
+  encode_fixed32(out + kRunsBytes, m.runs_bytes);
   encode_fixed32(out + kCrc, crc32c::mask(crc32c::value(out, kCrc)));
 }
 
@@ -52,6 +54,8 @@ Result<Meta> decode_meta(std::span<const std::byte> bytes, std::string_view wher
   m.free_space_bytes = decode_fixed64(p + kFreeSpaceBytes);
   m.high_water = decode_fixed64(p + kHighWater);
   m.wal_floor = decode_fixed64(p + kWalFloor);
+  m.runs = decode_page_ref(p + kRuns);
+  m.runs_bytes = decode_fixed32(p + kRunsBytes);
   bool page_size_ok = m.page_size >= 4096 && m.page_size <= 65536 && (m.page_size & (m.page_size - 1)) == 0;
   if (!page_size_ok) return bad("meta slot has an invalid page size " + std::to_string(m.page_size));
   if (m.epoch == 0) return bad("meta slot has epoch 0");
@@ -62,6 +66,10 @@ Result<Meta> decode_meta(std::span<const std::byte> bytes, std::string_view wher
   if (m.root.page_id != 0 && (m.root.page_id < kMetaPages || m.root.page_id >= m.high_water)) {
     return bad("meta slot root page " + std::to_string(m.root.page_id) + " is outside the file");
   }
+  if (m.runs.page_id != 0 && (m.runs.page_id < kMetaPages || m.runs.page_id >= m.high_water)) {
+    return bad("meta slot run list page " + std::to_string(m.runs.page_id) + " is outside the file");
+  }
+  if ((m.runs.page_id == 0) != (m.runs_bytes == 0)) return bad("meta slot run list and its length disagree");
   return m;
 }
 

@@ -47,12 +47,17 @@ struct Meta {
   std::uint64_t free_space_bytes = 0;
   std::uint64_t high_water = kMetaPages;
   std::uint64_t wal_floor = 0;
+  // The run list's blob extent (page_id 0: no runs) and its length.
+  PageRef runs;
+  std::uint32_t runs_bytes = 0;
 };
 
 namespace meta_layout {
 inline constexpr std::size_t kMagic = 0, kVersion = 8, kPageSize = 12, kEpoch = 16, kLastSeq = 24,
                              kRoot = 32, kHeight = 48, kEntryCount = 56, kFreeSpace = 64,
-                             kFreeSpaceBytes = 80, kHighWater = 88, kWalFloor = 96, kCrc = 124;
+                             kFreeSpaceBytes = 80, kHighWater = 88, kWalFloor = 96, kRuns = 104,
+                             kRunsBytes = 120, kCrc = 124;
+static_assert(kRuns + kPageRefSize == kRunsBytes && kRunsBytes + 4 == kCrc);
 static_assert(kRoot + kPageRefSize <= kHeight);
 static_assert(kFreeSpace + kPageRefSize == kFreeSpaceBytes);
 static_assert(kCrc + 4 == kMetaSize);

@@ -130,7 +130,8 @@ Status verify_page(std::span<const std::byte> image, const PageRef& expected,
     return page_corruption(id, where, "bad level " + std::to_string(h.level));
   }
   // Overflow values and the free-space map span extents; tree pages are single.
-  const bool extent = expected_type == PageType::kOverflow || expected_type == PageType::kFreeList;
+  const bool extent = expected_type == PageType::kOverflow || expected_type == PageType::kFreeList ||
+                      expected_type == PageType::kRunList;
   if (h.page_count == 0 || (!extent && h.page_count != 1) || image.size() % h.page_count != 0 ||
       !valid_page_size(image.size() / h.page_count)) {
     return page_corruption(id, where,

@@ -46,8 +46,9 @@ enum class PageType : std::uint8_t {
   kInner = 2,
   kOverflow = 3,
   kFreeList = 4,
+  kRunList = 5,  // the live run files (a blob extent like kFreeList)
 };
-inline constexpr std::uint8_t kMaxPageType = 4;
+inline constexpr std::uint8_t kMaxPageType = 5;
 
 inline constexpr std::uint32_t kMinPageSize = 4 * 1024;
 inline constexpr std::uint32_t kMaxPageSize = 64 * 1024;

@@ -150,10 +150,22 @@ Status PageStore::load() {
   if (free_space->high_water() != m.high_water) {
     return Status::corruption(path_ + ": free-space map and meta slot disagree on the file size");
   }
+  std::string run_list;
+  if (m.runs.page_id != 0) {
+    std::string image;
+    LIGHTNING_RETURN_IF_ERROR(read_uncached(m.runs, PageType::kRunList, &image));
+    LIGHTNING_RETURN_IF_ERROR(read_free_list_payload(image, m.runs, path_, &run_list));
+    if (run_list.size() < m.runs_bytes) {
+      return Status::corruption(path_ + ": run list at page " + std::to_string(m.runs.page_id) +
+                                " is shorter than the meta slot says");
+    }
+    run_list.resize(m.runs_bytes);
+  }
   MutexLock l(mu_);
   meta_ = m;
   free_ = std::move(free_space);
   free_space_ref_ = m.free_space;
+  run_list_ = std::move(run_list);
   // After a restart no reader exists: everything pending may be released as
   // far as the two meta slots allow.
   free_->release(m.epoch, std::numeric_limits<std::uint64_t>::max());
@@ -163,6 +175,11 @@ Status PageStore::load() {
 Meta PageStore::durable_meta() const {
   MutexLock l(mu_);
   return meta_;
+}
+
+std::string PageStore::run_list() const {
+  MutexLock l(mu_);
+  return run_list_;
 }
 
 std::uint64_t PageStore::page_count(const PageRef& ref) const {
@@ -347,14 +364,24 @@ Status PageStore::write_meta(const Meta& m) {
   return s;
 }
 
-Status PageStore::commit(Meta next) {
+Status PageStore::commit(Meta next, const std::string* run_list) {
   std::string payload;
   Extent map_extent;
+  Extent runs_extent{0, 0};
   {
     MutexLock l(mu_);
     if (!error_.is_ok()) return error_;
     next.epoch = meta_.epoch + 1;
     next.page_size = page_size_;
+    next.runs = meta_.runs;
+    next.runs_bytes = meta_.runs_bytes;
+    if (run_list != nullptr) {
+      // A new list replaces the old one's extent from this commit on.
+      if (meta_.runs.page_id != 0) free_->free({meta_.runs.page_id, page_count(meta_.runs)}, next.epoch);
+      next.runs = PageRef{};
+      next.runs_bytes = 0;
+      if (!run_list->empty()) runs_extent = free_->allocate(free_list_pages(page_size_, run_list->size()));
+    }
     // The previous map is replaced by this commit.
     if (free_space_ref_.page_id != 0) {
       free_->free({free_space_ref_.page_id, page_count(free_space_ref_)}, next.epoch);
@@ -373,9 +400,17 @@ Status PageStore::commit(Meta next) {
     }
     next.high_water = free_->high_water();
   }
+  Status s;
+  if (runs_extent.pages > 0) {
+    std::string runs_image;
+    next.runs = build_free_list(*run_list, runs_extent.start, runs_extent.pages, page_size_, &runs_image,
+                                PageType::kRunList);
+    next.runs_bytes = static_cast<std::uint32_t>(run_list->size());
+    s = write(runs_extent.start, std::move(runs_image), /*cache=*/false);
+  }
   std::string image;
   PageRef map_ref = build_free_list(payload, map_extent.start, map_extent.pages, page_size_, &image);
-  Status s = write(map_extent.start, std::move(image), /*cache=*/false);
+  if (s.is_ok()) s = write(map_extent.start, std::move(image), /*cache=*/false);
   if (s.is_ok()) s = file_->sync();
   next.free_space = map_ref;
   next.free_space_bytes = payload.size();
@@ -387,6 +422,7 @@ Status PageStore::commit(Meta next) {
     MutexLock l(mu_);
     meta_ = next;
     free_space_ref_ = map_ref;
+    if (run_list != nullptr) run_list_ = *run_list;
     std::uint64_t oldest = readers_.empty() ? std::numeric_limits<std::uint64_t>::max() : readers_.begin()->first;
     free_->release(meta_.epoch, oldest);
     high_water = meta_.high_water;

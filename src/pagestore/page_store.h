@@ -113,9 +113,13 @@ class PageStore {
   // The extent of ref stops being needed from the next commit on.
   void free(const PageRef& ref) EXCLUDES(mu_);
   // Publishes a new commit: `next` carries root, height, entry count,
-  // last_sequence and wal_floor; epoch, page size, free-space map and
-  // high-water mark are filled in here. On success durable_meta() == next.
-  Status commit(Meta next) EXCLUDES(mu_);
+  // last_sequence and wal_floor; epoch, page size, free-space map, run list
+  // and high-water mark are filled in here. run_list: the new run list blob
+  // (written to its own extent, the old one freed), or null to keep the
+  // current one. On success durable_meta() == next.
+  Status commit(Meta next, const std::string* run_list = nullptr) EXCLUDES(mu_);
+  // The run list blob of the last commit (empty: no runs).
+  std::string run_list() const EXCLUDES(mu_);
 
   // Bytes written to the data file (pages + meta slots) since open.
   std::uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
@@ -173,6 +177,7 @@ class PageStore {
   Meta meta_ GUARDED_BY(mu_);
   std::unique_ptr<FreeSpace> free_ GUARDED_BY(mu_);
   PageRef free_space_ref_ GUARDED_BY(mu_);  // the current map's extent (freed by the next commit)
+  std::string run_list_ GUARDED_BY(mu_);     // the current run list blob
   mutable std::map<std::uint64_t, std::uint64_t> readers_ GUARDED_BY(mu_);  // epoch -> count
   mutable bool release_needed_ GUARDED_BY(mu_) = false;  // a reader left since the last release
   Status error_ GUARDED_BY(mu_);

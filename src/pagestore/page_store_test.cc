@@ -56,6 +56,31 @@ TEST_F(PageStoreTest, MultiPageFreeSpaceMapSurvivesReopen) {
   EXPECT_EQ(store_->free_pages(), free_before);
 }
 
+TEST_F(PageStoreTest, RunListIsKeptAcrossCommitsAndReopen) {
+  EXPECT_EQ(store_->run_list(), "");
+  const std::string big(10000, 'r');  // a three-page blob
+  ASSERT_TRUE(store_->commit(Meta{}, &big));
+  EXPECT_EQ(store_->run_list(), big);
+  EXPECT_NE(store_->durable_meta().runs.page_id, 0u);
+  EXPECT_EQ(store_->durable_meta().runs_bytes, big.size());
+  ASSERT_TRUE(store_->commit(Meta{}));  // null: keep the list
+  EXPECT_EQ(store_->run_list(), big);
+  ASSERT_NO_FATAL_FAILURE(open_store());
+  EXPECT_EQ(store_->run_list(), big);
+  const std::string small = "two runs";
+  ASSERT_TRUE(store_->commit(Meta{}, &small));
+  ASSERT_NO_FATAL_FAILURE(open_store());
+  EXPECT_EQ(store_->run_list(), small);
+  const std::string none;
+  ASSERT_TRUE(store_->commit(Meta{}, &none));
+  EXPECT_EQ(store_->durable_meta().runs.page_id, 0u);
+  ASSERT_NO_FATAL_FAILURE(open_store());
+  EXPECT_EQ(store_->run_list(), "");
+  // The old lists' extents were freed and become reusable.
+  ASSERT_TRUE(store_->commit(Meta{}));
+  EXPECT_GE(store_->free_pages(), 3u);
+}
+
 TEST_F(PageStoreTest, FreedPagesWaitForTheNextCommitAndForReaders) {
   Extent a = store_->allocate(1);
   ASSERT_TRUE(store_->commit(Meta{}));  // epoch 2 references a
