@@ -86,6 +86,18 @@ struct Config {
   // Stats::prefetch_requests counts them.
   bool prefetch_enabled = true;
 
+  // ---- LSM runs (docs/architecture.md, "Flush and merge") ----
+  // A full memtable is flushed to a sorted run file; runs are merged into
+  // the B+tree in the background when their total size reaches merge_ratio
+  // times the tree's size, or when there are max_runs of them.
+  // Bloom filter bits per key in run files; 0 = no filter. 0 .. 64.
+  std::uint32_t bloom_bits_per_key = 10;
+  // 0.01 .. 100. Larger: fewer, bigger merges (lower write amplification,
+  // more runs to probe per read).
+  double merge_ratio = 0.5;
+  // 1 .. 64. 1 merges after every flush (no runs stay).
+  std::uint32_t max_runs = 8;
+
   // Checks every field; InvalidArgument naming the first bad one.
   Status validate() const;
 

@@ -34,8 +34,8 @@ struct Stats {
   std::uint64_t write_stall_micros = 0;
 
   // Page store (B+tree).
-  std::uint64_t flushes = 0;             // memtables merged into the tree
-  std::uint64_t flush_micros = 0;        // time spent merging and committing
+  std::uint64_t flushes = 0;             // memtables written to run files
+  std::uint64_t flush_micros = 0;        // time spent writing runs and committing
   std::uint64_t data_bytes_written = 0;  // pages + meta slots written to the data file
   std::uint64_t data_file_bytes = 0;     // size of the data file (high-water mark)
   std::uint64_t data_free_bytes = 0;     // reusable space inside it
@@ -44,6 +44,16 @@ struct Stats {
   std::uint64_t page_size = 0;
   std::uint64_t tree_epoch = 0;          // meta-slot commits so far
   std::uint64_t wal_segments_deleted = 0;
+
+  // LSM runs.
+  std::uint64_t runs = 0;                   // live run files
+  std::uint64_t run_bytes = 0;              // their total size
+  std::uint64_t run_bytes_written = 0;      // bytes of run files written by flushes
+  std::uint64_t merges = 0;                 // merges of runs into the tree
+  std::uint64_t merge_micros = 0;
+  std::uint64_t runs_probed = 0;            // point lookups that read a run's data block
+  std::uint64_t bloom_useful = 0;           // lookups a bloom filter answered "absent"
+  std::uint64_t bloom_false_positives = 0;  // filter said "maybe", the key was absent
 
   // Page cache.
   std::uint64_t cache_hits = 0;
@@ -56,12 +66,13 @@ struct Stats {
   std::uint64_t prefetch_bytes = 0;
   bool mmap_reads = false;  // pages are read through a memory mapping (Config::use_mmap)
 
-  // Write amplification: bytes written to the WAL and the data file per
-  // byte of user data written (0 before any write).
+  // Write amplification: bytes written to the WAL, run files and the data
+  // file per byte of user data written (0 before any write).
   double write_amplification() const {
-    return user_bytes_written == 0 ? 0.0
-                                   : static_cast<double>(wal_bytes_written + data_bytes_written) /
-                                         static_cast<double>(user_bytes_written);
+    return user_bytes_written == 0
+               ? 0.0
+               : static_cast<double>(wal_bytes_written + run_bytes_written + data_bytes_written) /
+                     static_cast<double>(user_bytes_written);
   }
 
   // Average batches per group (0 when no group ran).

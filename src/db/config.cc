@@ -45,6 +45,15 @@ Status Config::validate() const {
     return bad_field("page_size", "must be a power of two from 4096 to 65536 (got " +
                                       std::to_string(page_size) + ")");
   }
+  if (bloom_bits_per_key > 64) {
+    return bad_field("bloom_bits_per_key", "must be 0 .. 64 (got " + std::to_string(bloom_bits_per_key) + ")");
+  }
+  if (!(merge_ratio >= 0.01 && merge_ratio <= 100)) {
+    return bad_field("merge_ratio", "must be 0.01 .. 100 (got " + std::to_string(merge_ratio) + ")");
+  }
+  if (max_runs < 1 || max_runs > 64) {
+    return bad_field("max_runs", "must be 1 .. 64 (got " + std::to_string(max_runs) + ")");
+  }
   if (error_if_exists && !create_if_missing) {
     return bad_field("error_if_exists",
                      "is set while create_if_missing is not: the open could never succeed");

@@ -294,10 +294,16 @@ Result<bool> DatabaseImpl::get_from(const Version& v, SequenceNumber snapshot, s
       case MemTable::LookupResult::kNotFound: break;
     }
   }
-  PageHandle pin;
-  std::string_view view;
   std::string scratch;
   std::string* out = value != nullptr ? value : &scratch;
+  for (const RunRef& r : v.runs) {
+    auto found = r.reader->get(key, snapshot, out);
+    if (!found) return found.status();
+    if (*found == run::RunReader::Lookup::kFound) return true;
+    if (*found == run::RunReader::Lookup::kDeleted) return false;
+  }
+  PageHandle pin;
+  std::string_view view;
   auto found = pagestore::tree_get_pinned(*store_, v.tree->root, key, &pin, &view, out, v.tree->inner.get());
   if (found && *found && value != nullptr && view.data() != value->data()) value->assign(view);
   return found;
@@ -337,6 +343,16 @@ Result<bool> DatabaseImpl::get_pinned(std::string_view key, PinnedValue& out) {
         return false;
       case MemTable::LookupResult::kNotFound:
         break;
+    }
+  }
+  for (const RunRef& r : v->runs) {
+    auto in_run = r.reader->get(key, snapshot, &out.owned_);
+    if (!in_run) return in_run.status();
+    if (*in_run == run::RunReader::Lookup::kDeleted) return false;
+    if (*in_run == run::RunReader::Lookup::kFound) {
+      out.uses_owned_ = true;
+      out.view_ = out.owned_;
+      return true;
     }
   }
   PageHandle pin;
@@ -390,6 +406,7 @@ std::unique_ptr<Iterator> DatabaseImpl::new_iterator(const ReadOptions& options)
   std::vector<std::unique_ptr<InternalIterator>> sources;
   sources.push_back(v->mem->new_iterator());
   if (v->imm != nullptr) sources.push_back(v->imm->new_iterator());
+  for (const RunRef& r : v->runs) sources.push_back(r.reader->new_iterator());
   if (v->tree->root.height > 0) {
     sources.push_back(pagestore::new_tree_iterator(*store_, v->tree->root, config_.prefetch_enabled));
   }
@@ -427,12 +444,20 @@ Stats DatabaseImpl::stats() const {
   s.data_free_bytes = store_->free_pages() * store_->page_size();
   s.tree_height = v->tree->root.height;
   s.tree_entries = v->tree->root.entry_count;
-  s.tree_epoch = v->tree->epoch;
+  s.tree_epoch = store_->durable_meta().epoch;
   PageCacheStats cs = cache_->stats();
   s.cache_hits = cs.hits;
   s.cache_misses = cs.misses;
   s.cache_usage_bytes = cs.usage_bytes;
   s.cache_capacity_bytes = cs.capacity_bytes;
+  s.runs = v->runs.size();
+  for (const RunRef& r : v->runs) s.run_bytes += r.entry.file_size;
+  s.run_bytes_written = get(counters_.run_bytes_written);
+  s.merges = get(counters_.merges);
+  s.merge_micros = get(counters_.merge_micros);
+  s.runs_probed = get(run_stats_.runs_probed);
+  s.bloom_useful = get(run_stats_.bloom_useful);
+  s.bloom_false_positives = get(run_stats_.bloom_false_positives);
   s.prefetch_requests = store_->prefetch_requests();
   s.prefetch_bytes = store_->prefetch_bytes();
   s.mmap_reads = store_->uses_mmap();

@@ -87,6 +87,7 @@ class DatabaseImpl final : public Database {
     std::atomic<std::uint64_t> records_replayed{0}, bytes_dropped{0};
     std::atomic<std::uint64_t> flushes{0}, flush_micros{0}, stalls{0}, stall_micros{0};
     std::atomic<std::uint64_t> wal_segments_deleted{0};
+    std::atomic<std::uint64_t> run_bytes_written{0}, merges{0}, merge_micros{0};
   };
 
   DatabaseImpl(std::string dir, const Config& config, std::shared_ptr<FileSystem> fs);
@@ -115,13 +116,29 @@ class DatabaseImpl final : public Database {
   // one is still being flushed) and wakes the flush thread.
   Status switch_memtable() EXCLUDES(mu_, wal_mu_, version_mu_);
   void flush_loop(std::stop_token stop);
-  Status flush_imm(const std::shared_ptr<const Version>& v);
+  struct FrozenMemTable {
+    std::shared_ptr<MemTable> imm;
+    SequenceNumber last_sequence = 0;  // newest entry in imm
+    std::uint64_t wal_floor = 0;       // first WAL segment not holding imm's writes
+  };
+  Status flush_imm(const FrozenMemTable& frozen);
   // Commits `root` with the durable meta's sequence and floor and installs it.
   // The inner-page index of a tree (null if it cannot be built: reads then
   // go through the cache and report any damage themselves).
   std::shared_ptr<const pagestore::InnerIndex> build_inner_index(const pagestore::TreeRoot& root);
   Status publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
                       std::uint64_t wal_floor, bool drop_imm) REQUIRES(checkpoint_mu_);
+  // Commits (tree root, sequence, floor, run list) and installs a version
+  // with that tree (reusing `tree` when the root is unchanged) and runs.
+  Status publish(const pagestore::TreeRoot& root, std::shared_ptr<const TreeVersion> tree,
+                 SequenceNumber last_sequence, std::uint64_t wal_floor, bool drop_imm,
+                 const std::vector<RunRef>* runs) REQUIRES(checkpoint_mu_);
+  // Writes the frozen memtable of v to a new run file (synced); returns it.
+  Result<RunRef> write_run(const MemTable& imm) REQUIRES(checkpoint_mu_);
+  Result<std::shared_ptr<const run::RunReader>> open_run(std::uint64_t number);
+  // Folds every run of the current version into the tree (no-op without runs).
+  Status merge_runs_locked() REQUIRES(checkpoint_mu_);
+  bool merge_due(const Version& v) const;
   Status delete_obsolete_segments(std::uint64_t floor);
   std::shared_ptr<const Version> current_version() const EXCLUDES(current_mu_) {
     MutexLock l(current_mu_);
@@ -147,6 +164,8 @@ class DatabaseImpl final : public Database {
   std::uint32_t marker_version_ = 0;  // format version found (or written) at open
   std::unique_ptr<PageCache> cache_;
   std::unique_ptr<pagestore::PageStore> store_;
+  run::RunReadStats run_stats_;
+  std::atomic<std::uint64_t> next_run_number_{1};
 
   // ---- versions ----
   // The current version. A plain mutex around the pointer copy: libstdc++'s

@@ -7,6 +7,7 @@ namespace lightning {
 namespace {
 constexpr std::string_view kWalSuffix = ".wal";
 constexpr std::string_view kCorruptSuffix = ".wal.corrupt";
+constexpr std::string_view kRunSuffix = ".run";
 
 std::string numbered(const std::string& dir, std::uint64_t number, std::string_view suffix) {
   char buf[32];
@@ -37,6 +38,9 @@ std::string wal_file_name(const std::string& dir, std::uint64_t number) {
 std::string corrupt_wal_file_name(const std::string& dir, std::uint64_t number) {
   return numbered(dir, number, kCorruptSuffix);
 }
+std::string run_file_name(const std::string& dir, std::uint64_t number) {
+  return numbered(dir, number, kRunSuffix);
+}
 
 FileType parse_file_name(std::string_view name, std::uint64_t* number) {
   if (name == "LOCK") return FileType::kLock;
@@ -50,6 +54,9 @@ FileType parse_file_name(std::string_view name, std::uint64_t* number) {
   if (name.ends_with(kWalSuffix) &&
       parse_number(name.substr(0, name.size() - kWalSuffix.size()), number)) {
     return FileType::kWalSegment;
+  }
+  if (name.ends_with(kRunSuffix) && parse_number(name.substr(0, name.size() - kRunSuffix.size()), number)) {
+    return FileType::kRun;
   }
   return FileType::kUnknown;
 }

@@ -7,6 +7,7 @@
 //   NNNNNN.wal         WAL segment number NNNNNN (at least 6 digits)
 //   NNNNNN.wal.corrupt a damaged segment moved aside by non-paranoid recovery
 //   DATA               the page store: copy-on-write B+tree (docs/format/datafile.md)
+//   NNNNNN.run         sorted run file number NNNNNN (docs/format/run.md)
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@
 
 namespace lightning {
 
-enum class FileType { kLock, kMarker, kTempMarker, kWalSegment, kCorruptWal, kData, kUnknown };
+enum class FileType { kLock, kMarker, kTempMarker, kWalSegment, kCorruptWal, kData, kRun, kUnknown };
 
 std::string lock_file_name(const std::string& dir);
 std::string marker_file_name(const std::string& dir);
@@ -23,8 +24,9 @@ std::string temp_marker_file_name(const std::string& dir);
 std::string wal_file_name(const std::string& dir, std::uint64_t number);
 std::string corrupt_wal_file_name(const std::string& dir, std::uint64_t number);
 std::string data_file_name(const std::string& dir);
+std::string run_file_name(const std::string& dir, std::uint64_t number);
 
-// Classifies a directory entry name; *number is set for WAL segments.
+// Classifies a directory entry name; *number is set for WAL segments and runs.
 FileType parse_file_name(std::string_view name, std::uint64_t* number);
 
 }  // namespace lightning

@@ -1,12 +1,17 @@
-// Memtable switch, background flush into the B+tree, and the maintenance
-// calls built on them (flush_lsm, verify, checkpoint).
+// Memtable switch, background flush into run files, merges of runs into the
+// B+tree, and the maintenance calls built on them (flush_lsm, verify,
+// checkpoint, compact).
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "db/db_impl.h"
 #include "db/db_marker.h"
 #include "db/filename.h"
 #include "env/file_util.h"
+#include "db/merging_iterator.h"
 #include "pagestore/btree.h"
+#include "run/run_builder.h"
 
 namespace lightning {
 
@@ -19,15 +24,17 @@ std::uint64_t micros_since(Clock::time_point start) {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
 }
 
-// The newest entry of every key in a frozen memtable, in key order: what the
-// tree must absorb (tombstones become deletes; the tree keeps no versions).
-class MemTableChanges final : public pagestore::ChangeSource {
+// The newest entry of every user key of an internal iterator (a memtable, or
+// runs merged newest first), in key order: what a run or the tree must
+// absorb (tombstones become deletes; the tree keeps no versions).
+class NewestEntries final : public pagestore::ChangeSource {
  public:
-  explicit MemTableChanges(const MemTable& mem) : it_(mem.new_iterator()) {
+  explicit NewestEntries(std::unique_ptr<InternalIterator> it) : it_(std::move(it)) {
     it_->seek_to_first();
     parse();
   }
   bool valid() const override { return it_->valid(); }
+  std::string_view internal_key() const { return it_->key(); }
   std::string_view key() const override { return parsed_.user_key; }
   bool is_delete() const override { return parsed_.kind == ValueKind::kDelete; }
   std::string_view value() const override { return it_->value(); }
@@ -39,12 +46,12 @@ class MemTableChanges final : public pagestore::ChangeSource {
     } while (it_->valid() && extract_user_key(it_->key()) == std::string_view(current));
     parse();
   }
-  Status status() const override { return status_; }
+  Status status() const override { return status_.is_ok() ? it_->status() : status_; }
 
  private:
   void parse() {
     if (it_->valid() && !parse_internal_key(it_->key(), &parsed_)) {
-      status_ = Status::corruption("memtable holds a malformed internal key");
+      status_ = Status::corruption("malformed internal key while flushing or merging");
     }
   }
   std::unique_ptr<InternalIterator> it_;
@@ -103,23 +110,110 @@ std::shared_ptr<const pagestore::InnerIndex> DatabaseImpl::build_inner_index(
 
 Status DatabaseImpl::publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
                                   std::uint64_t wal_floor, bool drop_imm) {
+  return publish(root, nullptr, last_sequence, wal_floor, drop_imm, nullptr);
+}
+
+Status DatabaseImpl::publish(const pagestore::TreeRoot& root, std::shared_ptr<const TreeVersion> tree,
+                             SequenceNumber last_sequence, std::uint64_t wal_floor, bool drop_imm,
+                             const std::vector<RunRef>* runs) {
   pagestore::Meta next;
   next.root = root.root;
   next.tree_height = root.height;
   next.entry_count = root.entry_count;
   next.last_sequence = last_sequence;
   next.wal_floor = wal_floor;
-  LIGHTNING_RETURN_IF_ERROR(store_->commit(next));
-  auto tree = std::make_shared<TreeVersion>();
-  tree->root = root;
-  tree->epoch = store_->durable_meta().epoch;
-  tree->ticket = store_->register_reader(tree->epoch);
-  tree->inner = build_inner_index(root);
+  std::string run_list;
+  if (runs != nullptr) {
+    std::vector<RunListEntry> entries;
+    for (const RunRef& r : *runs) entries.push_back(r.entry);
+    run_list = encode_run_list(entries);
+  }
+  LIGHTNING_RETURN_IF_ERROR(store_->commit(next, runs != nullptr ? &run_list : nullptr));
+  if (tree == nullptr) {
+    auto fresh = std::make_shared<TreeVersion>();
+    fresh->root = root;
+    fresh->epoch = store_->durable_meta().epoch;
+    fresh->ticket = store_->register_reader(fresh->epoch);
+    fresh->inner = build_inner_index(root);
+    tree = std::move(fresh);
+  }
   MutexLock l(version_mu_);
   auto nv = std::make_shared<Version>(*current_version());
   if (drop_imm) nv->imm = nullptr;
   nv->tree = std::move(tree);
+  if (runs != nullptr) nv->runs = *runs;
   install_version(std::move(nv));
+  return Status::ok();
+}
+
+Result<std::shared_ptr<const run::RunReader>> DatabaseImpl::open_run(std::uint64_t number) {
+  run::RunReader::Options o;
+  o.cache = cache_.get();
+  o.file_id = number;  // the data file is file id 0; run numbers start at 1
+  o.stats = &run_stats_;
+  auto r = run::RunReader::open(*fs_, run_file_name(dir_, number), o);
+  if (!r) return r.status();
+  return std::shared_ptr<const run::RunReader>(std::move(*r));
+}
+
+Result<RunRef> DatabaseImpl::write_run(const MemTable& imm) {
+  const std::uint64_t number = next_run_number_.fetch_add(1);
+  const std::string path = run_file_name(dir_, number);
+  auto file = fs_->new_writable_file(path, FileSystem::OpenMode::kCreateNew);
+  if (!file) return file.status();
+  run::RunBuilderOptions options;
+  options.bloom_bits_per_key = static_cast<int>(config_.bloom_bits_per_key);
+  run::RunBuilder builder(file->get(), options);
+  NewestEntries entries(imm.new_iterator());
+  for (; entries.valid(); entries.next()) {
+    LIGHTNING_RETURN_IF_ERROR(builder.add(entries.internal_key(), entries.is_delete() ? std::string_view() : entries.value()));
+  }
+  LIGHTNING_RETURN_IF_ERROR(entries.status());
+  LIGHTNING_RETURN_IF_ERROR(builder.finish());
+  LIGHTNING_RETURN_IF_ERROR((*file)->sync());
+  LIGHTNING_RETURN_IF_ERROR((*file)->close());
+  LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  counters_.run_bytes_written.fetch_add(builder.file_size(), std::memory_order_relaxed);
+  auto reader = open_run(number);
+  if (!reader) return reader.status();
+  return RunRef{RunListEntry{number, builder.file_size()}, std::move(*reader)};
+}
+
+bool DatabaseImpl::merge_due(const Version& v) const {
+  if (v.runs.empty()) return false;
+  if (v.runs.size() >= config_.max_runs) return true;
+  std::uint64_t run_bytes = 0;
+  for (const RunRef& r : v.runs) run_bytes += r.entry.file_size;
+  const std::uint64_t tree_bytes = (store_->file_pages() - store_->free_pages()) * store_->page_size();
+  return static_cast<double>(run_bytes) >= config_.merge_ratio * static_cast<double>(tree_bytes);
+}
+
+Status DatabaseImpl::merge_runs_locked() {
+  const auto start = Clock::now();
+  const std::shared_ptr<const Version> base = current_version();
+  if (base->runs.empty()) return Status::ok();
+  std::vector<std::unique_ptr<InternalIterator>> sources;
+  for (const RunRef& r : base->runs) sources.push_back(r.reader->new_iterator());
+  NewestEntries changes(new_merging_iterator(std::move(sources)));
+  pagestore::MergeStats ms;
+  auto root = pagestore::merge_into_tree(*store_, base->tree->root, changes, &ms);
+  if (!root) return root.status().with_context("merge");
+  // Runs flushed while this merge ran stay (none today: flushes and merges
+  // both hold checkpoint_mu_).
+  std::set<std::uint64_t> merged;
+  for (const RunRef& r : base->runs) merged.insert(r.entry.number);
+  std::vector<RunRef> remaining;
+  for (const RunRef& r : current_version()->runs) {
+    if (!merged.contains(r.entry.number)) remaining.push_back(r);
+  }
+  const pagestore::Meta durable = store_->durable_meta();
+  LIGHTNING_RETURN_IF_ERROR(
+      publish(*root, nullptr, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false, &remaining)
+          .with_context("merge commit"));
+  // The merged runs' files go once no version (reader, iterator) uses them.
+  for (const RunRef& r : base->runs) r.reader->delete_file_when_unused(fs_);
+  counters_.merges.fetch_add(1, std::memory_order_relaxed);
+  counters_.merge_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
   return Status::ok();
 }
 
@@ -152,14 +246,17 @@ void DatabaseImpl::flush_loop(std::stop_token) {
   // cleared after a flush could erase the request of a switch that happened
   // in between (a lost wakeup that left flush_lsm() waiting forever).
   while (true) {
-    std::shared_ptr<const Version> v;
+    FrozenMemTable frozen;
     {
       MutexLock l(version_mu_);
       while (current_version()->imm == nullptr && !stopping_) version_cv_.wait(version_mu_);
-      v = current_version();
+      std::shared_ptr<const Version> v = current_version();
       if (v->imm == nullptr) return;  // stopping with nothing left to do
+      // Only the memtable: holding the whole version would keep its runs
+      // (and their files, once merged) alive past the flush.
+      frozen = {v->imm, v->imm_last_sequence, v->imm_wal_floor};
     }
-    Status s = flush_imm(v);
+    Status s = flush_imm(frozen);
     if (!s.is_ok()) {
       {
         MutexLock l(version_mu_);
@@ -173,24 +270,29 @@ void DatabaseImpl::flush_loop(std::stop_token) {
   }
 }
 
-Status DatabaseImpl::flush_imm(const std::shared_ptr<const Version>& v) {
+Status DatabaseImpl::flush_imm(const FrozenMemTable& v) {
   const auto start = Clock::now();
   MutexLock checkpoint_guard(checkpoint_mu_);
-  // The tree as of now, under the lock: compact() may have replaced (and
-  // freed) the tree `v` was taken with while this flush waited.
-  const std::shared_ptr<const TreeVersion> base = current_version()->tree;
-  MemTableChanges changes(*v->imm);
-  pagestore::MergeStats ms;
-  auto root = pagestore::merge_into_tree(*store_, base->root, changes, &ms);
-  if (!root) return root.status().with_context("flush");
-  LIGHTNING_RETURN_IF_ERROR(
-      publish_tree(*root, v->imm_last_sequence, v->imm_wal_floor, /*drop_imm=*/true).with_context("flush commit"));
+  auto run = write_run(*v.imm);
+  if (!run) return run.status().with_context("flush");
+  // The tree as of now, under the lock: a merge or compact() may have
+  // replaced the tree `v` was taken with while this flush waited.
+  const std::shared_ptr<const Version> base = current_version();
+  std::vector<RunRef> runs{*run};
+  runs.insert(runs.end(), base->runs.begin(), base->runs.end());
+  LIGHTNING_RETURN_IF_ERROR(publish(base->tree->root, base->tree, v.last_sequence, v.wal_floor,
+                                    /*drop_imm=*/true, &runs)
+                                .with_context("flush commit"));
   counters_.flushes.fetch_add(1, std::memory_order_relaxed);
   counters_.flush_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
   // The flush is durable; a failure to delete (or to sync the deletion of)
   // covered segments leaves files that the next open removes, but a failed
   // fsync still poisons the database like any other.
-  return delete_obsolete_segments(v->imm_wal_floor).with_context("deleting covered WAL segments");
+  LIGHTNING_RETURN_IF_ERROR(
+      delete_obsolete_segments(v.wal_floor).with_context("deleting covered WAL segments"));
+  version_cv_.notify_all();  // writers waiting for the frozen memtable may go on
+  if (merge_due(*current_version())) LIGHTNING_RETURN_IF_ERROR(merge_runs_locked());
+  return Status::ok();
 }
 
 Status DatabaseImpl::delete_obsolete_segments(std::uint64_t floor) {
@@ -211,15 +313,34 @@ Status DatabaseImpl::delete_obsolete_segments(std::uint64_t floor) {
 Status DatabaseImpl::flush_lsm() {
   LIGHTNING_RETURN_IF_ERROR(check_writable());
   LIGHTNING_RETURN_IF_ERROR(commit(nullptr));
-  MutexLock l(version_mu_);
-  while (current_version()->imm != nullptr && flush_error_.is_ok() && !stopping_) {
-    version_cv_.wait(version_mu_);
+  {
+    MutexLock l(version_mu_);
+    while (current_version()->imm != nullptr && flush_error_.is_ok() && !stopping_) {
+      version_cv_.wait(version_mu_);
+    }
+    LIGHTNING_RETURN_IF_ERROR(flush_error_);
   }
-  return flush_error_;
+  // Then every run into the tree: after flush_lsm() the tree holds all data.
+  MutexLock guard(checkpoint_mu_);
+  Status s = merge_runs_locked();
+  if (!s.is_ok()) record_background_error(s);
+  return s;
 }
 
 Status DatabaseImpl::verify() {
   auto v = current_version();
+  // Every run: every block's checksum and the entries' order.
+  for (const RunRef& r : v->runs) {
+    auto it = r.reader->new_iterator();
+    std::string previous;
+    for (it->seek_to_first(); it->valid(); it->next()) {
+      if (!previous.empty() && compare_internal_keys(previous, it->key()) >= 0) {
+        return Status::corruption(r.reader->path() + ": entries out of order");
+      }
+      previous.assign(it->key());
+    }
+    LIGHTNING_RETURN_IF_ERROR(it->status());
+  }
   std::uint64_t pages = 0;
   return pagestore::verify_tree(*store_, v->tree->root, &pages);
 }
@@ -236,6 +357,15 @@ Status DatabaseImpl::checkpoint(const std::string& dir) {
   MutexLock checkpoint_guard(checkpoint_mu_);
   constexpr auto kNew = FileSystem::OpenMode::kCreateNew;
   if (auto c = copy_file(*fs_, data_file_name(dir_), data_file_name(dir), kNew); !c) return c.status();
+  // The runs the durable meta slot names (flush_lsm() merged them, but a
+  // background flush may have written one since).
+  std::vector<RunListEntry> runs;
+  if (!decode_run_list(store_->run_list(), &runs)) return Status::corruption("checkpoint: malformed run list");
+  for (const RunListEntry& r : runs) {
+    if (auto c = copy_file(*fs_, run_file_name(dir_, r.number), run_file_name(dir, r.number), kNew); !c) {
+      return c.status();
+    }
+  }
   // The WAL written since the last flush (a segment still being appended is
   // copied as far as it got: recovery treats a cut record as a torn tail).
   const std::uint64_t floor = store_->durable_meta().wal_floor;

@@ -67,6 +67,7 @@ Status DatabaseImpl::open_directory() {
     switch (parse_file_name(name, &number)) {
       case FileType::kMarker: has_marker = true; break;
       case FileType::kWalSegment:
+      case FileType::kRun:
       case FileType::kData: has_wal = true; break;
       case FileType::kLock:
       case FileType::kTempMarker:
@@ -84,7 +85,7 @@ Status DatabaseImpl::open_directory() {
     return Status::ok();
   }
   if (has_wal) {
-    return Status::corruption(dir_ + " holds database files (WAL or DATA) but its LIGHTNING marker file is missing");
+    return Status::corruption(dir_ + " holds database files (WAL, runs or DATA) but its LIGHTNING marker file is missing");
   }
   if (has_foreign) {
     // Leave a foreign directory as it was found.
@@ -108,11 +109,13 @@ Status DatabaseImpl::recover() {
   auto listing = fs_->list_dir(dir_);
   if (!listing) return listing.status();
   std::vector<std::uint64_t> segments;
+  std::vector<std::uint64_t> run_files;
   std::uint64_t number = 0, max_number = 0;
   bool has_data = false;
   for (const auto& name : *listing) {
     FileType type = parse_file_name(name, &number);
     if (type == FileType::kWalSegment) segments.push_back(number);
+    if (type == FileType::kRun) run_files.push_back(number);
     if (type == FileType::kWalSegment || type == FileType::kCorruptWal) {
       max_number = std::max(max_number, number);
     }
@@ -177,6 +180,44 @@ Status DatabaseImpl::recover() {
     }
   }
   if (removed) LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  // The live runs (newest first), as the meta slot's run list names them.
+  // Run files it does not name were written by a flush that did not commit
+  // (or merged away before a crash removed them): delete them.
+  std::vector<RunListEntry> run_list;
+  if (!decode_run_list(store_->run_list(), &run_list)) {
+    return Status::corruption(data_file_name(dir_) + ": the run list of meta slot epoch " +
+                              std::to_string(meta.epoch) + " is malformed");
+  }
+  std::vector<RunRef> runs;
+  std::uint64_t max_run = 0;
+  for (const RunListEntry& e : run_list) {
+    auto reader = open_run(e.number);
+    if (!reader) {
+      const std::string what = data_file_name(dir_) + ": meta slot epoch " + std::to_string(meta.epoch) +
+                               " names run " + run_file_name(dir_, e.number);
+      const std::string why = store_->recovered_from_fallback_slot() ? " (the newer meta slot is damaged)" : "";
+      // A missing run means lost data (like a missing WAL segment).
+      if (reader.status().is_not_found()) return Status::corruption(what + ", which is missing" + why);
+      return reader.status().with_context(what + why);
+    }
+    if ((*reader)->file_size() != e.file_size) {
+      return Status::corruption(run_file_name(dir_, e.number) + " has " + std::to_string((*reader)->file_size()) +
+                                " bytes, the run list says " + std::to_string(e.file_size));
+    }
+    runs.push_back(RunRef{e, std::move(*reader)});
+    max_run = std::max(max_run, e.number);
+  }
+  bool removed_runs = false;
+  for (std::uint64_t n : run_files) {
+    max_run = std::max(max_run, n);
+    const bool listed = std::any_of(run_list.begin(), run_list.end(), [&](const RunListEntry& e) { return e.number == n; });
+    if (!listed) {
+      LIGHTNING_RETURN_IF_ERROR(fs_->remove_file(run_file_name(dir_, n)));
+      removed_runs = true;
+    }
+  }
+  if (removed_runs) LIGHTNING_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  next_run_number_.store(max_run + 1);
   LIGHTNING_RETURN_IF_ERROR(replay_segments(live, meta.last_sequence));
   auto tree = std::make_shared<TreeVersion>();
   tree->root = {meta.root, meta.tree_height, meta.entry_count};
@@ -185,6 +226,7 @@ Status DatabaseImpl::recover() {
   tree->inner = build_inner_index(tree->root);
   auto v = std::make_shared<Version>();
   v->mem = active_mem_;
+  v->runs = std::move(runs);
   v->tree = std::move(tree);
   install_version(std::move(v));
 

@@ -34,6 +34,14 @@ std::string Stats::to_string() const {
   row("page_size", page_size);
   row("tree_epoch", tree_epoch);
   row("wal_segments_deleted", wal_segments_deleted);
+  row("runs", runs);
+  row("run_bytes", run_bytes);
+  row("run_bytes_written", run_bytes_written);
+  row("merges", merges);
+  row("merge_micros", merge_micros);
+  row("runs_probed", runs_probed);
+  row("bloom_useful", bloom_useful);
+  row("bloom_false_positives", bloom_false_positives);
   row("cache_hits", cache_hits);
   row("cache_misses", cache_misses);
   row("cache_usage_bytes", cache_usage_bytes);

@@ -14,6 +14,8 @@
 #include "memtable/memtable.h"
 #include "pagestore/btree.h"
 #include "pagestore/page_store.h"
+#include "db/run_list.h"
+#include "run/run_reader.h"
 
 namespace lightning {
 
@@ -26,11 +28,19 @@ struct TreeVersion {
   std::shared_ptr<const pagestore::InnerIndex> inner;
 };
 
+// A live run file and its reader (which keeps the file open; an obsolete
+// run's file is deleted when its last reader reference goes).
+struct RunRef {
+  RunListEntry entry;
+  std::shared_ptr<const run::RunReader> reader;
+};
+
 struct Version {
   std::shared_ptr<MemTable> mem;  // active: the leader inserts here
   std::shared_ptr<MemTable> imm;  // frozen, being flushed (may be null)
   SequenceNumber imm_last_sequence = 0;  // newest entry in imm
   std::uint64_t imm_wal_floor = 0;       // first WAL segment not holding imm's writes
+  std::vector<RunRef> runs;  // newest first: entries older than imm, newer than the tree
   std::shared_ptr<const TreeVersion> tree;
 };
 

@@ -28,6 +28,9 @@ RunReader::RunReader(std::string path, const Options& options)
 
 RunReader::~RunReader() {
   if (cache_ != nullptr) cache_->erase_file(file_id_);
+  file_.reset();
+  // A failed removal leaves an orphan that the next open removes.
+  if (delete_with_ != nullptr) (void)delete_with_->remove_file(path_);
 }
 
 Result<std::shared_ptr<RunReader>> RunReader::open(FileSystem& fs, const std::string& path, const Options& options) {

@@ -52,6 +52,11 @@ class RunReader : public std::enable_shared_from_this<RunReader> {
   // Every entry, in internal-key order, both directions.
   std::unique_ptr<InternalIterator> new_iterator() const;
 
+  // Deletes the file through fs when the last reference to this reader is
+  // dropped (the run was merged; readers may still be using it). Called
+  // once, by the owner, while it holds a reference.
+  void delete_file_when_unused(std::shared_ptr<FileSystem> fs) const { delete_with_ = std::move(fs); }
+
   const RunProperties& properties() const { return props_; }
   const std::string& path() const { return path_; }
   std::uint64_t file_size() const { return file_size_; }
@@ -75,6 +80,7 @@ class RunReader : public std::enable_shared_from_this<RunReader> {
   RunProperties props_;
   std::string index_;   // index block payload
   std::string filter_;  // bloom filter (empty: none)
+  mutable std::shared_ptr<FileSystem> delete_with_;  // set once an obsolete run is scheduled for deletion
 };
 
 // Index values: varint64 offset | varint64 size.
