@@ -121,7 +121,7 @@ class DatabaseImpl final : public Database {
     SequenceNumber last_sequence = 0;  // newest entry in imm
     std::uint64_t wal_floor = 0;       // first WAL segment not holding imm's writes
   };
-  Status flush_imm(const FrozenMemTable& frozen);
+  Status flush_imm(FrozenMemTable frozen);
   // Commits `root` with the durable meta's sequence and floor and installs it.
   // The inner-page index of a tree (null if it cannot be built: reads then
   // go through the cache and report any damage themselves).

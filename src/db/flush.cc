@@ -256,7 +256,7 @@ void DatabaseImpl::flush_loop(std::stop_token) {
       // (and their files, once merged) alive past the flush.
       frozen = {v->imm, v->imm_last_sequence, v->imm_wal_floor};
     }
-    Status s = flush_imm(frozen);
+    Status s = flush_imm(std::move(frozen));
     if (!s.is_ok()) {
       {
         MutexLock l(version_mu_);
@@ -270,19 +270,28 @@ void DatabaseImpl::flush_loop(std::stop_token) {
   }
 }
 
-Status DatabaseImpl::flush_imm(const FrozenMemTable& v) {
+Status DatabaseImpl::flush_imm(FrozenMemTable v) {
   const auto start = Clock::now();
   MutexLock checkpoint_guard(checkpoint_mu_);
   auto run = write_run(*v.imm);
   if (!run) return run.status().with_context("flush");
-  // The tree as of now, under the lock: a merge or compact() may have
-  // replaced the tree `v` was taken with while this flush waited.
-  const std::shared_ptr<const Version> base = current_version();
+  // The tree and runs as of now, under the lock (a merge or compact() may
+  // have replaced them while this flush waited). Not the whole version: it
+  // holds the frozen memtable, which must be freed once it is in a run.
   std::vector<RunRef> runs{*run};
-  runs.insert(runs.end(), base->runs.begin(), base->runs.end());
-  LIGHTNING_RETURN_IF_ERROR(publish(base->tree->root, base->tree, v.last_sequence, v.wal_floor,
-                                    /*drop_imm=*/true, &runs)
+  std::shared_ptr<const TreeVersion> tree;
+  {
+    const std::shared_ptr<const Version> base = current_version();
+    runs.insert(runs.end(), base->runs.begin(), base->runs.end());
+    tree = base->tree;
+  }
+  LIGHTNING_RETURN_IF_ERROR(publish(tree->root, tree, v.last_sequence, v.wal_floor, /*drop_imm=*/true, &runs)
                                 .with_context("flush commit"));
+  tree.reset();
+  runs.clear();
+  // The memtable is in a run now: free it before a merge runs, so memory
+  // stays within two memtables while writers fill the next one.
+  v.imm.reset();
   counters_.flushes.fetch_add(1, std::memory_order_relaxed);
   counters_.flush_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
   // The flush is durable; a failure to delete (or to sync the deletion of)

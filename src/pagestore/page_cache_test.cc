@@ -168,7 +168,7 @@ TEST(PageCacheTest, PooledBuffersAreReusedAcrossEvictions) {
   EXPECT_LE(cache.stats().usage_bytes, cache.capacity());
   // 256 cached pages fit one slab (511 slots); allow a partial one and a spare.
   EXPECT_LE(cache.pool_mapped_bytes(), 3 * PagePool::kSlabSize);
-  // Odd sizes are not pooled but work the same.
+  // Odd sizes use the smallest class that holds them.
   PageBuffer odd = cache.allocate(300);
   std::memset(odd.get(), 1, 300);
   PageHandle h = cache.insert({3, 1}, std::move(odd), 300);

@@ -82,8 +82,9 @@ PagePool::~PagePool() {
 }
 
 int PagePool::class_of(std::size_t size) {
+  if (size == 0) return -1;
   for (int c = 0; c < kClasses; ++c) {
-    if (size == (kMinSize << c)) return c;
+    if (size <= (kMinSize << c)) return c;
   }
   return -1;
 }

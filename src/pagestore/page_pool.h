@@ -8,8 +8,10 @@
 // reuses freed slots for any thread and returns a slab to the OS as soon as
 // its last slot is freed (one empty slab per size class is kept as spare).
 //
-// Size classes: 4, 8, 16, 32 and 64 KiB (the legal page sizes). Other sizes
-// fall back to operator new[] (handled by the caller through PageBuffer).
+// Size classes: 4, 8, 16, 32 and 64 KiB (the legal page sizes). A request
+// up to 64 KiB gets a slot of the smallest class that holds it (run blocks
+// are cut to fit a class); larger ones fall back to operator new[] (handled
+// by the caller through PageBuffer).
 //
 // Slab layout: 2 MiB aligned; slot 0 holds the SlabHeader and the free-slot
 // stack; slots 1..N-1 are handed out. Never-used slots are taken in order
@@ -41,9 +43,9 @@ class PagePool {
   PagePool(const PagePool&) = delete;
   PagePool& operator=(const PagePool&) = delete;
 
-  // Whether `size` is one of the pooled sizes.
+  // Whether a request of `size` bytes is served by the pool (1 .. 64 KiB).
   static bool pooled(std::size_t size) { return class_of(size) >= 0; }
-  // A buffer of exactly `size` bytes (uninitialized); throws std::bad_alloc
+  // A buffer of at least `size` bytes (uninitialized); throws std::bad_alloc
   // when the OS refuses memory. REQUIRES: pooled(size).
   std::byte* allocate(std::size_t size);
   // Returns p (from allocate()) to the pool.

@@ -13,8 +13,8 @@ namespace lightning {
 namespace {
 
 TEST(PagePoolTest, PooledSizesArePowersOfTwoFrom4To64KiB) {
-  for (std::size_t s : {4096u, 8192u, 16384u, 32768u, 65536u}) EXPECT_TRUE(PagePool::pooled(s)) << s;
-  for (std::size_t s : {0u, 256u, 4095u, 4097u, 12288u, 131072u}) EXPECT_FALSE(PagePool::pooled(s)) << s;
+  for (std::size_t s : {1u, 256u, 4095u, 4096u, 4097u, 12288u, 65536u}) EXPECT_TRUE(PagePool::pooled(s)) << s;
+  for (std::size_t s : {0u, 65537u, 131072u}) EXPECT_FALSE(PagePool::pooled(s)) << s;
 }
 
 TEST(PagePoolTest, BuffersAreDistinctWritableAndReused) {
@@ -45,8 +45,15 @@ TEST(PagePoolTest, SizeClassesDoNotShareSlabs) {
   std::byte* b = pool.allocate(65536);
   std::memset(b, 7, 65536);
   EXPECT_EQ(pool.mapped_bytes(), 2 * PagePool::kSlabSize);
+  std::byte* c = pool.allocate(5000);  // rounded up to the 8 KiB class
+  std::memset(c, 8, 8192);
+  EXPECT_EQ(pool.mapped_bytes(), 3 * PagePool::kSlabSize);
+  std::byte* d = pool.allocate(100);  // the 4 KiB class: a's slab
+  EXPECT_EQ(pool.mapped_bytes(), 3 * PagePool::kSlabSize);
   pool.release(a);
   pool.release(b);
+  pool.release(c);
+  pool.release(d);
 }
 
 }  // namespace

@@ -38,8 +38,14 @@ Status RunBuilder::add(std::string_view internal_key, std::string_view value) {
   }
   props_.entries++;
   if (parsed.kind == ValueKind::kDelete) props_.deletions++;
+  // Cut the block before an entry that would take the stored block (payload,
+  // a restart slot, trailer) past block_size, so blocks fit a page-pool
+  // class in the cache; an entry larger than a block gets a block of its own.
+  const std::size_t entry_max = internal_key.size() + value.size() + 3 * 5 + 4;
+  if (!data_.empty() && data_.size_estimate() + entry_max + kBlockTrailerSize > options_.block_size) {
+    LIGHTNING_RETURN_IF_ERROR(flush_data_block());
+  }
   data_.add(internal_key, value);
-  if (data_.size_estimate() >= options_.block_size) return flush_data_block();
   return Status::ok();
 }
 

@@ -20,7 +20,7 @@
 namespace lightning::run {
 
 struct RunBuilderOptions {
-  std::size_t block_size = 4096;  // target payload bytes of a data block
+  std::size_t block_size = 4096;  // upper bound of a stored data block (payload + trailer), unless one entry is larger
   int restart_interval = 16;      // keys between restart points
   int bloom_bits_per_key = 10;    // 0: no filter (every lookup reads the index)
 };
