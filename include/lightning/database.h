@@ -78,9 +78,11 @@ class Database {
   // Makes every write acknowledged so far durable (fsyncs the WAL).
   virtual Status sync() = 0;
   virtual Stats stats() const = 0;
-  // Freezes the active memtable and waits until it is merged into the
-  // B+tree and the commit is durable (also happens automatically when the
-  // memtable reaches Config::memtable_size). Aborted after an I/O failure.
+  // Freezes the active memtable, waits until it is written to a run file and
+  // committed, then merges every run into the B+tree (durable on return).
+  // Automatic flushes (at Config::memtable_size) only write the run; merges
+  // then follow Config::merge_ratio and max_runs. Aborted after an I/O
+  // failure (the database is then read-only).
   virtual Status flush_lsm() = 0;
   // Flushes, then rewrites the whole B+tree into the lowest free pages of the
   // data file and truncates the free space at its end, so that the file
@@ -88,12 +90,13 @@ class Database {
   // writers continue meanwhile (flushes wait). A live iterator keeps the old
   // pages from being reused, so the file shrinks less until it is destroyed.
   virtual Status compact() = 0;
-  // Walks every page reachable from the current tree: checksums, key order,
-  // separator bounds, levels, entry count. Corruption names the page.
+  // Reads every live run file (block checksums, entry order) and walks every
+  // page reachable from the current tree: checksums, key order, separator
+  // bounds, levels, entry count. Corruption names the file, block or page.
   virtual Status verify() = 0;
   // Writes a consistent, openable copy of the live database into `dir`
-  // (which must not exist): flushes, then copies the data file and the WAL
-  // written since, while writers continue.
+  // (which must not exist): flushes, then copies the data file, the live run
+  // files and the WAL written since, while writers continue.
   virtual Status checkpoint(const std::string& dir) = 0;
 
  protected:
