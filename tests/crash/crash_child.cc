@@ -4,7 +4,8 @@
 // Usage: lightning_crash_child <db dir> <seed> <threads> <start_0> ... <start_{threads-1}> [flush]
 //
 // With the optional trailing "flush", the database is opened with a 64 KiB
-// memtable (so background flushes into the B+tree run all the time) and one
+// memtable (so background flushes into runs and merges into the B+tree run
+// all the time) and one
 // more thread calls flush_lsm() every few milliseconds; a failing flush_lsm
 // exits with code 3 like a failing write.
 //
