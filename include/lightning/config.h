@@ -94,9 +94,9 @@ struct Config {
   std::uint32_t bloom_bits_per_key = 10;
   // 0.01 .. 100. Larger: fewer, bigger merges (lower write amplification,
   // more runs to probe per read).
-  double merge_ratio = 0.5;
+  double merge_ratio = 1.0;
   // 1 .. 64. 1 merges after every flush (no runs stay).
-  std::uint32_t max_runs = 8;
+  std::uint32_t max_runs = 16;
 
   // Checks every field; InvalidArgument naming the first bad one.
   Status validate() const;
