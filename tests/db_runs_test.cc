@@ -177,6 +177,46 @@ TEST_F(DbRunsTest, BloomFiltersAnswerMissingKeys) {
   EXPECT_LT(st.bloom_false_positives, st.bloom_useful / 10 + 10) << "about 1% false positives at 10 bits per key";
 }
 
+// Regression: a run whose first data block cannot be read made the merge's
+// input look empty; the merge then committed an empty run list and deleted
+// every run (their WAL already gone): acknowledged writes lost, flush_lsm()
+// OK. The merge must fail with Corruption and keep the runs.
+TEST_F(DbRunsTest, DamagedRunFailsTheMergeAndKeepsTheRuns) {
+  Config c = config();
+  c.max_runs = 64;
+  c.merge_ratio = 100;
+  std::map<std::string, std::string> model;
+  {
+    auto db = open_db(c);
+    ASSERT_NE(db, nullptr);
+    ASSERT_NO_FATAL_FAILURE(fill(*db, 600, 0, &model));
+    ASSERT_TRUE(db->flush_lsm().is_ok());  // a tree of height >= 1
+    ASSERT_NO_FATAL_FAILURE(fill(*db, 1500, 1, &model));
+    ASSERT_GE(db->stats().runs, 2u);
+  }
+  // Flip a byte in the first data block of every run file.
+  int damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.sub("db"))) {
+    if (e.path().extension() != ".run") continue;
+    std::FILE* f = std::fopen(e.path().c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 20, SEEK_SET);
+    const int ch = std::fgetc(f);
+    std::fseek(f, 20, SEEK_SET);
+    std::fputc(ch ^ 0x5a, f);
+    std::fclose(f);
+    ++damaged;
+  }
+  ASSERT_GE(damaged, 2);
+  auto db = open_db(c);  // open reads footers, indexes and filters only
+  ASSERT_NE(db, nullptr);
+  Status s = db->flush_lsm();
+  EXPECT_TRUE(s.is_corruption()) << s.to_string();
+  EXPECT_NE(s.message().find(".run block at offset"), std::string::npos) << s.to_string();
+  db.reset();
+  EXPECT_GE(count_runs(dir_.sub("db")), damaged) << "a failed merge must not delete runs";
+}
+
 TEST_F(DbRunsTest, OrphanRunFilesAreRemovedAtOpen) {
   {
     auto db = open_db(config());

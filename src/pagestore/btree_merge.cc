@@ -438,6 +438,9 @@ Result<TreeRoot> Merger::run(const TreeRoot& old) {
     level = static_cast<std::uint8_t>(old.height - 1);
     LIGHTNING_RETURN_IF_ERROR(merge_inner(old.root, level, std::string(), std::nullopt, &top));
   }
+  // A source that failed before its first entry (or between entries) looks
+  // like an empty one: never publish a tree built from a failed source.
+  LIGHTNING_RETURN_IF_ERROR(changes_.status());
   // Grow: pack levels until one page remains.
   while (top.size() > 1) {
     std::vector<Entry> up;
