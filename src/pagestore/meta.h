@@ -32,7 +32,10 @@
 namespace lightning::pagestore {
 
 inline constexpr std::uint64_t kMetaMagic = 0x4154454d474e544cull;  // "LTNGMETA" le
-inline constexpr std::uint32_t kDataFileFormatVersion = 1;
+// 2: meta slots carry a run list (bytes 104..123). Version 1 slots (zeros
+// there: no runs) are still read; a build that knows only version 1 refuses
+// version 2 (NotSupported) instead of ignoring live runs.
+inline constexpr std::uint32_t kDataFileFormatVersion = 2;
 inline constexpr std::size_t kMetaSize = 128;
 inline constexpr std::uint64_t kMetaPages = 2;  // pages 0 and 1
 

@@ -196,7 +196,12 @@ Result<PageHandle> PageStore::read_mapped(const Mapping& m, const PageRef& ref, 
   const std::byte* p = m.region->data().data() + ref.page_id * page_size_;
   std::span<const std::byte> image(p, ref.length);
   std::atomic<std::uint32_t>& verified = m.verified[ref.page_id];
-  if (ref.crc == 0 || verified.load(std::memory_order_acquire) != ref.crc) {
+  // A verified checksum vouches for the bytes; the header's type and page
+  // count must still match what this reference expects (same line).
+  const auto* raw = reinterpret_cast<const char*>(p);
+  const bool header_matches = static_cast<std::uint8_t>(raw[0]) == static_cast<std::uint8_t>(type) &&
+                              decode_fixed32(raw + offsetof(PageHeader, page_count)) == pages;
+  if (ref.crc == 0 || !header_matches || verified.load(std::memory_order_acquire) != ref.crc) {
     LIGHTNING_RETURN_IF_ERROR(verify_page(image, ref, type, where(ref)));
     verified.store(ref.crc, std::memory_order_release);
   }

@@ -81,7 +81,14 @@ Result<std::string> RunReader::read_raw(const BlockHandle& handle) const {
 
 Result<PageHandle> RunReader::read_block(const BlockHandle& handle) const {
   const PageCacheKey key{file_id_, handle.offset};
-  if (PageHandle h = cache_->lookup(key); h.valid()) return h;
+  if (PageHandle h = cache_->lookup(key); h.valid()) {
+    // Two handles at one offset with different sizes: a damaged index.
+    if (h.data().size() != handle.size + kBlockTrailerSize) {
+      return Status::corruption(path_ + " block at offset " + std::to_string(handle.offset) +
+                                ": the index gives two sizes for this block");
+    }
+    return h;
+  }
   if (handle.offset > file_size_ || handle.size + kBlockTrailerSize > file_size_ - handle.offset) {
     return Status::corruption(path_ + " block at offset " + std::to_string(handle.offset) +
                               ": block extends past the end of the file");
@@ -262,13 +269,21 @@ class RunIterator final : public InternalIterator {
       load_block();
       if (data_) data_->seek_to_first();
     }
-    if (!ok()) data_invalidate();
+    check_key();
   }
   void skip_backward() {
     while (ok() && data_ != nullptr && !data_->valid()) {
       index_->prev();
       load_block();
       if (data_) data_->seek_to_last();
+    }
+    check_key();
+  }
+  // Data-block keys are internal keys: shorter than a tag is damage (and
+  // would make internal-key comparisons read outside the key).
+  void check_key() {
+    if (ok() && data_ != nullptr && data_->valid() && data_->key().size() < kInternalKeyTagSize) {
+      status_ = Status::corruption(run_->path() + ": a data block holds a key shorter than its tag");
     }
     if (!ok()) data_invalidate();
   }
