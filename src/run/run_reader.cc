@@ -107,6 +107,14 @@ Result<PageHandle> RunReader::read_block(const BlockHandle& handle) const {
   return cache_->insert(key, std::move(buf), stored_size);
 }
 
+Result<BlockReader> RunReader::open_block(const BlockHandle& handle, PageHandle* pin) const {
+  auto block = read_block(handle);
+  if (!block) return block.status();
+  *pin = std::move(*block);
+  return BlockReader::open(std::string_view(reinterpret_cast<const char*>(pin->data().data()), handle.size),
+                           BlockLocation{&path_, handle.offset});
+}
+
 bool RunReader::may_contain(std::string_view user_key) const {
   if (props_.entries == 0) return false;
   if (user_key < props_.smallest_user_key || user_key > props_.largest_user_key) return false;
@@ -138,10 +146,8 @@ Result<RunReader::Lookup> RunReader::get(std::string_view user_key, SequenceNumb
     if (!decode_block_handle(it->value(), &h)) {
       return Status::corruption(path_ + ": bad block handle in the index");
     }
-    auto block = read_block(h);
-    if (!block) return block.status();
-    const std::string_view payload(reinterpret_cast<const char*>(block->data().data()), h.size);
-    auto reader = BlockReader::open(payload, BlockLocation{&path_, h.offset});
+    PageHandle pin;
+    auto reader = open_block(h, &pin);
     if (!reader) return reader.status();
     auto bit = reader->new_iterator(&safe_compare);
     bit->seek(target);
@@ -244,14 +250,7 @@ class RunIterator final : public InternalIterator {
       status_ = Status::corruption(run_->path() + ": bad block handle in the index");
       return;
     }
-    auto block = run_->read_block(h);
-    if (!block) {
-      status_ = block.status();
-      return;
-    }
-    pin_ = std::move(*block);
-    auto reader = BlockReader::open(
-        std::string_view(reinterpret_cast<const char*>(pin_.data().data()), h.size), BlockLocation{&run_->path(), h.offset});
+    auto reader = run_->open_block(h, &pin_);
     if (!reader) {
       status_ = reader.status();
       pin_.reset();

@@ -21,6 +21,7 @@
 #include "lightning/file_system.h"
 #include "lightning/status.h"
 #include "pagestore/page_cache.h"
+#include "run/block.h"
 #include "run/run_format.h"
 
 namespace lightning::run {
@@ -63,8 +64,10 @@ class RunReader : public std::enable_shared_from_this<RunReader> {
   std::uint64_t file_id() const { return file_id_; }
 
   // Reads (through the cache) the data block at handle; the payload is
-  // data().first(handle.size). For the iterator.
+  // data().first(handle.size).
   Result<PageHandle> read_block(const BlockHandle& handle) const;
+  // read_block, pinned in *pin, opened as a block (valid while *pin is).
+  Result<BlockReader> open_block(const BlockHandle& handle, PageHandle* pin) const;
   std::string_view index_block() const { return index_; }
 
  private:
