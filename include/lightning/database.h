@@ -67,6 +67,14 @@ class Database {
   virtual Result<std::vector<std::optional<std::string>>> batch_get(
       std::span<const std::string_view> keys) = 0;
 
+  // ---- Reads at a snapshot (options.snapshot; latest state when null). ----
+  virtual Result<bool> get(const ReadOptions& options, std::string_view key, std::string& value) = 0;
+  Result<std::optional<std::string>> get(const ReadOptions& options, std::string_view key);
+  virtual Result<std::vector<std::optional<std::string>>> batch_get(
+      const ReadOptions& options, std::span<const std::string_view> keys) = 0;
+  // A read point: see lightning/snapshot.h. Never fails.
+  virtual Snapshot snapshot() = 0;
+
   // ---- Iteration over a consistent view as of the call. ----
   virtual std::unique_ptr<Iterator> new_iterator(const ReadOptions& options = {}) = 0;
   // Keys in [begin, end).

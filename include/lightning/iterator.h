@@ -21,6 +21,7 @@
 #include <string_view>
 #include <utility>
 
+#include "lightning/snapshot.h"
 #include "lightning/status.h"
 
 namespace lightning {
@@ -30,6 +31,11 @@ struct ReadOptions {
   std::optional<std::string> lower_bound;
   // Exclusive upper bound: the iterator never yields keys >= upper_bound.
   std::optional<std::string> upper_bound;
+  // Read as of this snapshot (Database::snapshot()); null or empty: the
+  // latest state. Used by new_iterator(), get() and batch_get() overloads
+  // that take ReadOptions. A snapshot of another database: InvalidArgument
+  // (iterators: status()).
+  const Snapshot* snapshot = nullptr;
 };
 
 class Iterator {

@@ -13,6 +13,7 @@
 #include "lightning/file_system.h"
 #include "lightning/iterator.h"
 #include "lightning/pinned_value.h"
+#include "lightning/snapshot.h"
 #include "lightning/stats.h"
 #include "lightning/status.h"
 #include "lightning/version.h"

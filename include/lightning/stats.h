@@ -55,6 +55,13 @@ struct Stats {
   std::uint64_t bloom_useful = 0;           // lookups a bloom filter answered "absent"
   std::uint64_t bloom_false_positives = 0;  // filter said "maybe", the key was absent
 
+  // Snapshots (Database::snapshot()).
+  std::uint64_t snapshots = 0;                // live snapshots
+  std::uint64_t oldest_snapshot_micros = 0;   // age of the oldest one
+  // Memtable and run-file bytes that live snapshots keep and the current
+  // state no longer uses (B+tree pages they keep from reuse are not counted).
+  std::uint64_t snapshot_pinned_bytes = 0;
+
   // Page cache.
   std::uint64_t cache_hits = 0;
   std::uint64_t cache_misses = 0;

@@ -7,6 +7,14 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
   return DatabaseImpl::open(path, config);
 }
 
+Result<std::optional<std::string>> Database::get(const ReadOptions& options, std::string_view key) {
+  std::string value;
+  auto found = get(options, key, value);
+  if (!found) return found.status();
+  if (!*found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(value));
+}
+
 Range Database::range(std::string_view begin, std::string_view end) {
   ReadOptions options;
   options.lower_bound = std::string(begin);

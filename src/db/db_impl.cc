@@ -309,6 +309,60 @@ Result<bool> DatabaseImpl::get_from(const Version& v, SequenceNumber snapshot, s
   return found;
 }
 
+Result<DatabaseImpl::ReadPoint> DatabaseImpl::read_point(const ReadOptions& options) const {
+  if (options.snapshot != nullptr && options.snapshot->valid()) {
+    const auto* rec = static_cast<const SnapshotRecord*>(options.snapshot->pin_.get());
+    if (rec->owner != this) return Status::invalid_argument("the snapshot belongs to another database");
+    return ReadPoint{rec->version, rec->sequence};
+  }
+  auto v = current_version();  // first the version, then the sequence (invariant 2)
+  return ReadPoint{std::move(v), last_sequence_.load(std::memory_order_acquire)};
+}
+
+Snapshot DatabaseImpl::snapshot() {
+  auto* rec = new SnapshotRecord{this, current_version(), 0, std::chrono::steady_clock::now()};
+  rec->sequence = last_sequence_.load(std::memory_order_acquire);
+  {
+    MutexLock l(snapshots_mu_);
+    snapshots_.insert(rec);
+  }
+  Snapshot s;
+  s.sequence_ = rec->sequence;
+  s.pin_ = std::shared_ptr<const void>(rec, [this](const void* p) {
+    const auto* r = static_cast<const SnapshotRecord*>(p);
+    {
+      MutexLock l(snapshots_mu_);
+      snapshots_.erase(r);
+    }
+    delete r;
+  });
+  return s;
+}
+
+Result<bool> DatabaseImpl::get(const ReadOptions& options, std::string_view key, std::string& value) {
+  LIGHTNING_RETURN_IF_ERROR(check_key(key));
+  counters_.gets.fetch_add(1, std::memory_order_relaxed);
+  auto rp = read_point(options);
+  if (!rp) return rp.status();
+  return get_from(*rp->version, rp->sequence, key, &value);
+}
+
+Result<std::vector<std::optional<std::string>>> DatabaseImpl::batch_get(
+    const ReadOptions& options, std::span<const std::string_view> keys) {
+  for (std::string_view k : keys) LIGHTNING_RETURN_IF_ERROR(check_key(k));
+  counters_.gets.fetch_add(keys.size(), std::memory_order_relaxed);
+  auto rp = read_point(options);
+  if (!rp) return rp.status();
+  std::vector<std::optional<std::string>> out(keys.size());
+  std::string value;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto found = get_from(*rp->version, rp->sequence, keys[i], &value);
+    if (!found) return found.status().with_context("batch_get key " + std::to_string(i));
+    if (*found) out[i].emplace(std::move(value));
+  }
+  return out;
+}
+
 Result<std::optional<std::string>> DatabaseImpl::get(std::string_view key) {
   std::string value;
   auto found = get(key, value);
@@ -386,23 +440,14 @@ Result<bool> DatabaseImpl::contains(std::string_view key) {
 
 Result<std::vector<std::optional<std::string>>> DatabaseImpl::batch_get(
     std::span<const std::string_view> keys) {
-  for (std::string_view k : keys) LIGHTNING_RETURN_IF_ERROR(check_key(k));
-  counters_.gets.fetch_add(keys.size(), std::memory_order_relaxed);
-  auto v = current_version();
-  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
-  std::vector<std::optional<std::string>> out(keys.size());
-  std::string value;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto found = get_from(*v, snapshot, keys[i], &value);
-    if (!found) return found.status().with_context("batch_get key " + std::to_string(i));
-    if (*found) out[i].emplace(std::move(value));
-  }
-  return out;
+  return batch_get(ReadOptions{}, keys);
 }
 
 std::unique_ptr<Iterator> DatabaseImpl::new_iterator(const ReadOptions& options) {
-  auto v = current_version();
-  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
+  auto rp = read_point(options);
+  if (!rp) return new_error_iterator(rp.status());
+  std::shared_ptr<const Version> v = std::move(rp->version);
+  const SequenceNumber snapshot = rp->sequence;
   std::vector<std::unique_ptr<InternalIterator>> sources;
   sources.push_back(v->mem->new_iterator());
   if (v->imm != nullptr) sources.push_back(v->imm->new_iterator());
@@ -458,6 +503,24 @@ Stats DatabaseImpl::stats() const {
   s.runs_probed = get(run_stats_.runs_probed);
   s.bloom_useful = get(run_stats_.bloom_useful);
   s.bloom_false_positives = get(run_stats_.bloom_false_positives);
+  {
+    // Memtables and runs a snapshot holds that the current version does not.
+    std::set<const void*> counted{v->mem.get(), v->imm.get()};
+    for (const RunRef& r : v->runs) counted.insert(r.reader.get());
+    const auto now = std::chrono::steady_clock::now();
+    MutexLock l(snapshots_mu_);
+    s.snapshots = snapshots_.size();
+    for (const SnapshotRecord* rec : snapshots_) {
+      const auto age = std::chrono::duration_cast<std::chrono::microseconds>(now - rec->created).count();
+      s.oldest_snapshot_micros = std::max<std::uint64_t>(s.oldest_snapshot_micros, static_cast<std::uint64_t>(age));
+      for (const MemTable* m : {rec->version->mem.get(), rec->version->imm.get()}) {
+        if (m != nullptr && counted.insert(m).second) s.snapshot_pinned_bytes += m->approximate_memory_usage();
+      }
+      for (const RunRef& r : rec->version->runs) {
+        if (counted.insert(r.reader.get()).second) s.snapshot_pinned_bytes += r.entry.file_size;
+      }
+    }
+  }
   s.prefetch_requests = store_->prefetch_requests();
   s.prefetch_bytes = store_->prefetch_bytes();
   s.mmap_reads = store_->uses_mmap();

@@ -30,6 +30,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <set>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -77,6 +79,12 @@ class DatabaseImpl final : public Database {
   Status checkpoint(const std::string& dir) override;
   Result<bool> get(std::string_view key, std::string& value) override;
   Result<bool> get_pinned(std::string_view key, PinnedValue& value) override;
+  Result<bool> get(const ReadOptions& options, std::string_view key, std::string& value) override;
+  Result<std::vector<std::optional<std::string>>> batch_get(const ReadOptions& options,
+                                                            std::span<const std::string_view> keys) override;
+  Snapshot snapshot() override;
+  using Database::get;
+  using Database::batch_get;
 
  private:
   struct Writer;
@@ -148,6 +156,19 @@ class DatabaseImpl final : public Database {
     MutexLock l(current_mu_);
     current_ = std::move(v);
   }
+  // The version and sequence a read with `options` uses: its snapshot's, or
+  // the current ones. InvalidArgument for another database's snapshot.
+  struct ReadPoint {
+    std::shared_ptr<const Version> version;
+    SequenceNumber sequence = 0;
+  };
+  Result<ReadPoint> read_point(const ReadOptions& options) const;
+  struct SnapshotRecord {
+    const DatabaseImpl* owner;
+    std::shared_ptr<const Version> version;
+    SequenceNumber sequence;
+    std::chrono::steady_clock::time_point created;
+  };
   // A point read through one version (memtables, then the tree).
   Result<bool> get_from(const Version& v, SequenceNumber snapshot, std::string_view key,
                         std::string* value);
@@ -207,6 +228,10 @@ class DatabaseImpl final : public Database {
   std::jthread sync_thread_;
 
   mutable Counters counters_;
+
+  // ---- snapshots ----
+  mutable Mutex snapshots_mu_;
+  std::set<const SnapshotRecord*> snapshots_ GUARDED_BY(snapshots_mu_);
 };
 
 }  // namespace lightning

@@ -184,4 +184,28 @@ std::unique_ptr<Iterator> new_db_iterator(std::unique_ptr<InternalIterator> sour
   return std::make_unique<DbIterator>(std::move(source), snapshot, options, std::move(keep_alive));
 }
 
+namespace {
+class ErrorIterator final : public Iterator {
+ public:
+  explicit ErrorIterator(Status s) : status_(std::move(s)) {}
+  bool valid() const override { return false; }
+  void seek(std::string_view) override {}
+  void seek_for_prev(std::string_view) override {}
+  void first() override {}
+  void last() override {}
+  void next() override {}
+  void prev() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  Status status() const override { return status_; }
+
+ private:
+  Status status_;
+};
+}  // namespace
+
+std::unique_ptr<Iterator> new_error_iterator(Status status) {
+  return std::make_unique<ErrorIterator>(std::move(status));
+}
+
 }  // namespace lightning

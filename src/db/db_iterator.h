@@ -15,5 +15,7 @@ namespace lightning {
 std::unique_ptr<Iterator> new_db_iterator(std::unique_ptr<InternalIterator> source,
                                           SequenceNumber snapshot, const ReadOptions& options,
                                           std::shared_ptr<const void> keep_alive);
+// An iterator that is never valid and reports `status` (which is not ok).
+std::unique_ptr<Iterator> new_error_iterator(Status status);
 
 }  // namespace lightning

@@ -42,6 +42,9 @@ std::string Stats::to_string() const {
   row("runs_probed", runs_probed);
   row("bloom_useful", bloom_useful);
   row("bloom_false_positives", bloom_false_positives);
+  row("snapshots", snapshots);
+  row("oldest_snapshot_micros", oldest_snapshot_micros);
+  row("snapshot_pinned_bytes", snapshot_pinned_bytes);
   row("cache_hits", cache_hits);
   row("cache_misses", cache_misses);
   row("cache_usage_bytes", cache_usage_bytes);
