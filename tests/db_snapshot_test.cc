@@ -148,5 +148,29 @@ TEST(DbSnapshot, ASnapshotOfAnotherDatabaseIsRejected) {
   EXPECT_EQ(**latest, "a");
 }
 
+// A snapshot released after its database closed (a misuse) must not touch
+// the closed database (ASan would report a use after free).
+TEST(DbSnapshot, ReleasingAfterCloseIsHarmless) {
+  testing::TempDir dir;
+  Snapshot kept;
+  {
+    Config c;
+    c.memtable_size = 64 << 10;
+    auto db = Database::open(dir.sub("db"), c);
+    ASSERT_TRUE(db.has_value());
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE((*db)->put("k" + std::to_string(i), std::string(50, 'v')).is_ok());
+    kept = (*db)->snapshot();
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE((*db)->put("k" + std::to_string(i), "new").is_ok());
+    ASSERT_TRUE((*db)->flush_lsm().is_ok());
+  }
+  auto other = Database::open(dir.sub("db"));
+  ASSERT_TRUE(other.has_value()) << other.status().to_string();
+  ReadOptions o;
+  o.snapshot = &kept;
+  EXPECT_TRUE((*other)->get(o, "k1").status().is_invalid_argument());
+  kept.reset();
+  EXPECT_EQ(**(*other)->get("k1"), "new");
+}
+
 }  // namespace
 }  // namespace lightning

@@ -9,8 +9,10 @@
 // snapshot_pinned_bytes show it.
 //
 // Ownership: a value type sharing one pin; copies are cheap; the pin is
-// released when the last copy is reset or destroyed. Every copy must be
-// released before the Database that made it is destroyed.
+// released when the last copy is reset or destroyed. Release snapshots
+// before closing the database: closing drops what they pin, and a read
+// through one afterwards (with another database) is InvalidArgument;
+// releasing one after the close is harmless.
 // Thread safety: a Snapshot may be used by many threads at once for reads;
 // copying or resetting one object is not synchronized.
 #pragma once

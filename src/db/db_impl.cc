@@ -32,9 +32,20 @@ struct DatabaseImpl::Writer {
 };
 
 DatabaseImpl::DatabaseImpl(std::string dir, const Config& config, std::shared_ptr<FileSystem> fs)
-    : dir_(std::move(dir)), config_(config), fs_(std::move(fs)), active_mem_(MemTable::create(arena_block_size(config.memtable_size))) {}
+    : dir_(std::move(dir)), config_(config), fs_(std::move(fs)),
+      active_mem_(MemTable::create(arena_block_size(config.memtable_size))), instance_id_([] {
+        static std::atomic<std::uint64_t> next{1};
+        return next.fetch_add(1, std::memory_order_relaxed);
+      }()) {}
 
 DatabaseImpl::~DatabaseImpl() {
+  // Snapshots still held (a misuse): drop what they pin now, while the page
+  // store and cache still exist; releasing them later touches only the
+  // registry, and reading through them fails.
+  {
+    MutexLock l(snapshots_->mu);
+    for (SnapshotRecord* rec : snapshots_->live) rec->version.reset();
+  }
   // A flush in progress (or requested) completes: its commit is atomic and
   // the WAL still covers it, so finishing is never needed for safety but
   // saves replaying it at the next open.
@@ -312,7 +323,7 @@ Result<bool> DatabaseImpl::get_from(const Version& v, SequenceNumber snapshot, s
 Result<DatabaseImpl::ReadPoint> DatabaseImpl::read_point(const ReadOptions& options) const {
   if (options.snapshot != nullptr && options.snapshot->valid()) {
     const auto* rec = static_cast<const SnapshotRecord*>(options.snapshot->pin_.get());
-    if (rec->owner != this) return Status::invalid_argument("the snapshot belongs to another database");
+    if (rec->owner != instance_id_) return Status::invalid_argument("the snapshot belongs to another database");
     return ReadPoint{rec->version, rec->sequence};
   }
   auto v = current_version();  // first the version, then the sequence (invariant 2)
@@ -320,21 +331,24 @@ Result<DatabaseImpl::ReadPoint> DatabaseImpl::read_point(const ReadOptions& opti
 }
 
 Snapshot DatabaseImpl::snapshot() {
-  auto* rec = new SnapshotRecord{this, current_version(), 0, std::chrono::steady_clock::now()};
+  auto* rec = new SnapshotRecord{instance_id_, current_version(), 0, std::chrono::steady_clock::now()};
   rec->sequence = last_sequence_.load(std::memory_order_acquire);
   {
-    MutexLock l(snapshots_mu_);
-    snapshots_.insert(rec);
+    MutexLock l(snapshots_->mu);
+    snapshots_->live.insert(rec);
   }
   Snapshot s;
   s.sequence_ = rec->sequence;
-  s.pin_ = std::shared_ptr<const void>(rec, [this](const void* p) {
-    const auto* r = static_cast<const SnapshotRecord*>(p);
+  s.pin_ = std::shared_ptr<const void>(rec, [registry = snapshots_](const void* p) {
+    auto* r = static_cast<SnapshotRecord*>(const_cast<void*>(p));
+    std::shared_ptr<const Version> pinned;
     {
-      MutexLock l(snapshots_mu_);
-      snapshots_.erase(r);
+      MutexLock l(registry->mu);
+      registry->live.erase(r);
+      pinned = std::move(r->version);
     }
     delete r;
+    // `pinned` (memtables, runs, tree ticket) is released here, outside the lock.
   });
   return s;
 }
@@ -508,9 +522,10 @@ Stats DatabaseImpl::stats() const {
     std::set<const void*> counted{v->mem.get(), v->imm.get()};
     for (const RunRef& r : v->runs) counted.insert(r.reader.get());
     const auto now = std::chrono::steady_clock::now();
-    MutexLock l(snapshots_mu_);
-    s.snapshots = snapshots_.size();
-    for (const SnapshotRecord* rec : snapshots_) {
+    MutexLock l(snapshots_->mu);
+    s.snapshots = snapshots_->live.size();
+    for (const SnapshotRecord* rec : snapshots_->live) {
+      if (rec->version == nullptr) continue;
       const auto age = std::chrono::duration_cast<std::chrono::microseconds>(now - rec->created).count();
       s.oldest_snapshot_micros = std::max<std::uint64_t>(s.oldest_snapshot_micros, static_cast<std::uint64_t>(age));
       for (const MemTable* m : {rec->version->mem.get(), rec->version->imm.get()}) {

@@ -164,10 +164,16 @@ class DatabaseImpl final : public Database {
   };
   Result<ReadPoint> read_point(const ReadOptions& options) const;
   struct SnapshotRecord {
-    const DatabaseImpl* owner;
-    std::shared_ptr<const Version> version;
+    std::uint64_t owner;  // the database's instance id
+    std::shared_ptr<const Version> version;  // reset when the database closes
     SequenceNumber sequence;
     std::chrono::steady_clock::time_point created;
+  };
+  // Live snapshots. Shared with every snapshot's pin, so that a snapshot
+  // released after the database closed (a misuse) touches only this.
+  struct SnapshotRegistry {
+    Mutex mu;
+    std::set<SnapshotRecord*> live GUARDED_BY(mu);
   };
   // A point read through one version (memtables, then the tree).
   Result<bool> get_from(const Version& v, SequenceNumber snapshot, std::string_view key,
@@ -230,8 +236,8 @@ class DatabaseImpl final : public Database {
   mutable Counters counters_;
 
   // ---- snapshots ----
-  mutable Mutex snapshots_mu_;
-  std::set<const SnapshotRecord*> snapshots_ GUARDED_BY(snapshots_mu_);
+  const std::uint64_t instance_id_;  // unique per DatabaseImpl in this process
+  const std::shared_ptr<SnapshotRegistry> snapshots_ = std::make_shared<SnapshotRegistry>();
 };
 
 }  // namespace lightning
