@@ -64,17 +64,24 @@ Result<std::shared_ptr<RunReader>> RunReader::open(FileSystem& fs, const std::st
   return r;
 }
 
-Result<std::string> RunReader::read_raw(const BlockHandle& handle) const {
+Status RunReader::read_stored(const BlockHandle& handle, std::span<std::byte> out) const {
   const std::string where = path_ + " block at offset " + std::to_string(handle.offset);
   if (handle.offset > file_size_ || handle.size + kBlockTrailerSize > file_size_ - handle.offset) {
     return Status::corruption(where + ": block extends past the end of the file");
   }
-  std::string stored(handle.size + kBlockTrailerSize, '\0');
-  auto n = file_->read_at(handle.offset, std::as_writable_bytes(std::span(stored.data(), stored.size())));
+  auto n = file_->read_at(handle.offset, out.first(handle.size + kBlockTrailerSize));
   if (!n) return n.status();
-  if (*n != stored.size()) return Status::corruption(where + ": file ends inside the block");
-  auto payload = check_block(stored, where);
-  if (!payload) return payload.status();
+  if (*n != handle.size + kBlockTrailerSize) return Status::corruption(where + ": file ends inside the block");
+  return check_block(std::string_view(reinterpret_cast<const char*>(out.data()), *n), where).status();
+}
+
+Result<std::string> RunReader::read_raw(const BlockHandle& handle) const {
+  if (handle.size > file_size_) {
+    return Status::corruption(path_ + " block at offset " + std::to_string(handle.offset) +
+                              ": block extends past the end of the file");
+  }
+  std::string stored(handle.size + kBlockTrailerSize, '\0');
+  LIGHTNING_RETURN_IF_ERROR(read_stored(handle, std::as_writable_bytes(std::span(stored.data(), stored.size()))));
   stored.resize(handle.size);
   return stored;
 }
@@ -89,21 +96,13 @@ Result<PageHandle> RunReader::read_block(const BlockHandle& handle) const {
     }
     return h;
   }
-  if (handle.offset > file_size_ || handle.size + kBlockTrailerSize > file_size_ - handle.offset) {
+  if (handle.size > file_size_) {
     return Status::corruption(path_ + " block at offset " + std::to_string(handle.offset) +
                               ": block extends past the end of the file");
   }
   const std::size_t stored_size = handle.size + kBlockTrailerSize;
   PageBuffer buf = cache_->allocate(stored_size);
-  auto n = file_->read_at(handle.offset, std::span(buf.get(), stored_size));
-  if (!n) return n.status();
-  const std::string_view stored(reinterpret_cast<const char*>(buf.get()), *n);
-  if (*n != stored_size) {
-    return Status::corruption(path_ + " block at offset " + std::to_string(handle.offset) +
-                              ": file ends inside the block");
-  }
-  auto payload = check_block(stored, path_ + " block at offset " + std::to_string(handle.offset));
-  if (!payload) return payload.status();
+  LIGHTNING_RETURN_IF_ERROR(read_stored(handle, std::span(buf.get(), stored_size)));
   return cache_->insert(key, std::move(buf), stored_size);
 }
 

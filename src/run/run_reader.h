@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -73,6 +74,9 @@ class RunReader : public std::enable_shared_from_this<RunReader> {
  private:
   RunReader(std::string path, const Options& options);
   Result<std::string> read_raw(const BlockHandle& handle) const;
+  // Reads the stored block at handle (payload + trailer) into out and checks
+  // its bounds, length and trailer. REQUIRES: out.size() >= stored size.
+  Status read_stored(const BlockHandle& handle, std::span<std::byte> out) const;
 
   const std::string path_;
   PageCache* const cache_;
