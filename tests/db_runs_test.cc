@@ -6,12 +6,17 @@
 
 #include <lightning/lightning.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <string>
 
+#include "db/db_impl.h"
 #include "testutil/testutil.h"
 
 namespace lightning {
@@ -66,8 +71,7 @@ TEST_F(DbRunsTest, FlushesWriteRunsThatReadsAndIteratorsSee) {
   EXPECT_GT(st.flushes, 0u);
   EXPECT_GT(st.run_bytes_written, 0u);
   EXPECT_GE(st.runs + st.merges, 1u);
-  EXPECT_LE(st.runs, 4u) << "max_runs bounds the live runs";
-  EXPECT_EQ(count_runs(dir_.sub("db")), static_cast<int>(st.runs));
+  EXPECT_LE(st.runs, config().effective_stop_runs()) << "stop_runs bounds the live runs";
   for (const auto& [k, v] : model) {
     auto got = db->get(k);
     ASSERT_TRUE(got.has_value() && got->has_value()) << k;
@@ -89,7 +93,7 @@ TEST_F(DbRunsTest, MergesFoldRunsIntoTheTreeAndDeleteTheirFiles) {
   for (int round = 0; round < 6; ++round) ASSERT_NO_FATAL_FAILURE(fill(*db, 1000, round, &model));
   Stats st = db->stats();
   EXPECT_GT(st.merges, 0u) << "max_runs = 4 should have forced merges";
-  EXPECT_LE(st.runs, 4u);
+  EXPECT_LE(st.runs, config().effective_stop_runs());
   // flush_lsm(): memtable to a run, then every run into the tree.
   ASSERT_TRUE(db->flush_lsm().is_ok());
   st = db->stats();
@@ -249,6 +253,138 @@ TEST_F(DbRunsTest, ConfigValidatesRunSettings) {
   c = Config{};
   c.bloom_bits_per_key = 0;  // no filters: allowed
   EXPECT_TRUE(c.validate().is_ok());
+  c = Config{};
+  c.slowdown_runs = c.max_runs;  // must be above max_runs
+  EXPECT_NE(c.validate().message().find("slowdown_runs"), std::string::npos);
+  c = Config{};
+  c.stop_runs = c.effective_slowdown_runs() - 1;
+  EXPECT_NE(c.validate().message().find("stop_runs"), std::string::npos);
+  c = Config{};
+  c.stop_runs = 257;
+  EXPECT_NE(c.validate().message().find("stop_runs"), std::string::npos);
+  c = Config{};
+  EXPECT_EQ(c.effective_slowdown_runs(), 24u);
+  EXPECT_EQ(c.effective_stop_runs(), 32u);
+  c.max_runs = 1;
+  EXPECT_EQ(c.effective_slowdown_runs(), 2u);
+  EXPECT_EQ(c.effective_stop_runs(), 2u);
+  EXPECT_TRUE(c.validate().is_ok());
+}
+
+// Backpressure, deterministically: the merge is held by a test hook while a
+// writer keeps filling memtables. With slowdown_runs runs its commit groups
+// are delayed; at stop_runs runs its next memtable switch waits (the hook
+// on_write_stop fires) until the merge finishes. Runs never exceed
+// stop_runs, and the stall shows in stats().
+TEST_F(DbRunsTest, WritesSlowDownThenStopUntilTheMergeFinishes) {
+  Config c = config();
+  c.max_runs = 1;  // a merge is due after every flush
+  c.slowdown_runs = 2;
+  c.stop_runs = 3;
+  c.slowdown_write_rate = 8 << 20;
+  auto db = open_db(c);
+  ASSERT_NE(db, nullptr);
+  auto* impl = dynamic_cast<DatabaseImpl*>(db.get());
+  ASSERT_NE(impl, nullptr);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool merge_held = false, release = false, stopped = false;
+  DatabaseImpl::TestHooks hooks;
+  hooks.before_merge = [&] {
+    std::unique_lock l(mu);
+    merge_held = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  };
+  hooks.on_write_stop = [&] {
+    std::lock_guard l(mu);
+    stopped = true;
+    cv.notify_all();
+  };
+  impl->set_test_hooks(hooks);
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> most_runs{0};
+  std::thread watcher([&] {
+    while (!done.load()) {
+      most_runs.store(std::max(most_runs.load(), db->stats().runs));
+      std::this_thread::yield();
+    }
+  });
+  std::map<std::string, std::string> model;
+  std::thread writer([&] { fill(*db, 6000, 1, &model); });
+  {
+    std::unique_lock l(mu);
+    cv.wait(l, [&] { return stopped; });
+  }
+  Stats st = db->stats();
+  EXPECT_TRUE(merge_held);
+  EXPECT_EQ(st.runs, 3u) << "the writer stopped before stop_runs runs";
+  EXPECT_EQ(st.merges, 0u);
+  EXPECT_GT(st.write_slowdowns, 0u) << "no slowdown at slowdown_runs runs";
+  EXPECT_GT(st.write_slowdown_micros, 0u);
+  {
+    std::lock_guard l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  writer.join();
+  done.store(true);
+  watcher.join();
+  impl->set_test_hooks({});
+  st = db->stats();
+  EXPECT_GE(st.write_stalls, 1u);
+  EXPECT_GT(st.max_write_stall_micros, 0u);
+  EXPECT_LE(st.max_write_stall_micros, st.write_stall_micros);
+  EXPECT_GT(st.merges, 0u);
+  EXPECT_LE(most_runs.load(), 3u) << "more runs than stop_runs";
+  for (const auto& [k, v] : model) ASSERT_EQ(**db->get(k), v) << k;
+}
+
+// Closing while a merge is in progress abandons it: nothing of it is
+// published, the runs stay listed, and the reopened database has every
+// write (a merge then folds the runs).
+TEST_F(DbRunsTest, CloseAbandonsAMergeInProgress) {
+  Config c = config();
+  c.max_runs = 2;
+  c.slowdown_runs = c.stop_runs = 100;  // the held merge must not stop the writer
+  std::map<std::string, std::string> model;
+  std::uint64_t runs_at_close = 0;
+  {
+    auto db = open_db(c);
+    ASSERT_NE(db, nullptr);
+    auto* impl = dynamic_cast<DatabaseImpl*>(db.get());
+    std::atomic<bool> merge_held{false};
+    DatabaseImpl::TestHooks hooks;
+    // The first merge waits until the database is closing.
+    hooks.before_merge = [&] {
+      merge_held.store(true);
+      while (!impl->closing()) std::this_thread::yield();
+    };
+    impl->set_test_hooks(hooks);
+    ASSERT_NO_FATAL_FAILURE(fill(*db, 3000, 0, &model));
+    while (!merge_held.load()) std::this_thread::yield();
+    const Stats st = db->stats();
+    EXPECT_EQ(st.merges, 0u);
+    runs_at_close = st.runs;
+    EXPECT_GE(runs_at_close, 2u);
+    db.reset();  // closes: the hook sees closing() and the merge gives up
+  }
+  // Reopen without a merge due: the runs the abandoned merge was folding
+  // are all still there (plus the one the close's final flush wrote).
+  Config keep = c;
+  keep.max_runs = 64;
+  auto db = open_db(keep);
+  ASSERT_NE(db, nullptr);
+  Stats st = db->stats();
+  EXPECT_GE(st.runs, runs_at_close);
+  EXPECT_EQ(st.merges, 0u);
+  EXPECT_EQ(count_runs(dir_.sub("db")), static_cast<int>(st.runs));
+  for (const auto& [k, v] : model) ASSERT_EQ(**db->get(k), v) << k;
+  EXPECT_TRUE(db->verify().is_ok());
+  ASSERT_TRUE(db->flush_lsm().is_ok());
+  EXPECT_EQ(db->stats().runs, 0u);
+  EXPECT_EQ(count_runs(dir_.sub("db")), 0);
+  for (const auto& [k, v] : model) ASSERT_EQ(**db->get(k), v) << k;
 }
 
 }  // namespace

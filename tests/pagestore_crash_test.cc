@@ -73,13 +73,20 @@ const char* mode_name(FaultFs::DropMode m) {
   return "?";
 }
 
-Config small_config(const std::shared_ptr<FileSystem>& fs, std::uint32_t page_size = kPageSize) {
+// background_merges false: runs are merged only by flush_lsm(), so that a
+// scenario's commits (and epochs) do not depend on the merge thread's
+// timing; true: merges run on the merge thread constantly (a merge is due
+// at 3 runs or at 30% of the tree), beside flushes committing.
+Config small_config(const std::shared_ptr<FileSystem>& fs, std::uint32_t page_size = kPageSize,
+                    bool background_merges = false) {
   Config c;
   c.file_system = fs;
   c.wal_sync_mode = WalSyncMode::kSync;
   c.memtable_size = 64 << 10;
   c.page_size = page_size;
   c.cache_size = 256 << 10;  // small: most tree reads go to the file
+  c.max_runs = background_merges ? 3 : 64;
+  c.merge_ratio = background_merges ? 0.3 : 100;
   return c;
 }
 
@@ -446,14 +453,17 @@ TEST(PageStoreCrash, PowerLossRightAfterAFlush) {
 // the model after a prefix of the operations, at least as long as every
 // acknowledged one (acks can still arrive after the drop: a sync that
 // completed before it), at most as long as what was attempted.
-TEST(PageStoreCrash, PowerLossDuringBackgroundFlushes) {
+// Background flushes and merges in flight (merges fold runs into the tree
+// while flushes publish new runs with their own commits).
+TEST(PageStoreCrash, PowerLossDuringBackgroundFlushesAndMerges) {
   const std::uint64_t seed = testing::test_seed();
   std::mt19937_64 rng(seed);
   constexpr std::uint64_t kSpace = 1500;
+  std::uint64_t merges = 0;
   for (int iter = 0; iter < 10; ++iter) {
     SCOPED_TRACE("iteration " + std::to_string(iter));
     auto fs = std::make_shared<FaultFs>();
-    Config config = small_config(fs);
+    Config config = small_config(fs, kPageSize, /*background_merges=*/true);
     auto opened = Database::open(kDir, config);
     ASSERT_TRUE(opened.has_value()) << opened.status().to_string();
     std::unique_ptr<Database> db = std::move(*opened);
@@ -477,6 +487,7 @@ TEST(PageStoreCrash, PowerLossDuringBackgroundFlushes) {
         }
       });
       while (acked.load() < crash_at) std::this_thread::yield();
+      merges += db->stats().merges;
       fs->drop_unsynced(mode, drop_seed);
       writer.join();
       const std::uint64_t lo = acked.load(), hi = attempted.load();
@@ -505,6 +516,7 @@ TEST(PageStoreCrash, PowerLossDuringBackgroundFlushes) {
       base = got;
     }
   }
+  EXPECT_GT(merges, 0u) << "no background merge ran before a crash";
 }
 
 // ----------------------------------------------------------- (b) write faults

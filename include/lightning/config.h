@@ -87,16 +87,40 @@ struct Config {
   bool prefetch_enabled = true;
 
   // ---- LSM runs (docs/architecture.md, "Flush and merge") ----
-  // A full memtable is flushed to a sorted run file; runs are merged into
-  // the B+tree in the background when their total size reaches merge_ratio
-  // times the tree's size, or when there are max_runs of them.
+  // A full memtable is flushed to a sorted run file (on the flush thread);
+  // runs are merged into the B+tree on the merge thread when their total
+  // size reaches merge_ratio times the tree's size, or when there are
+  // max_runs of them. Flushes continue while a merge runs, so runs may
+  // outnumber max_runs until it finishes; the backpressure fields below
+  // bound them.
   // Bloom filter bits per key in run files; 0 = no filter. 0 .. 64.
   std::uint32_t bloom_bits_per_key = 10;
   // 0.01 .. 100. Larger: fewer, bigger merges (lower write amplification,
   // more runs to probe per read).
   double merge_ratio = 1.0;
-  // 1 .. 64. 1 merges after every flush (no runs stay).
+  // 1 .. 64. 1 starts a merge after every flush.
   std::uint32_t max_runs = 16;
+  // Backpressure (Stats::write_slowdowns, write_stalls). While at least
+  // slowdown_runs runs exist, each commit group is delayed so that writes
+  // are admitted at about slowdown_write_rate bytes per second (the merge
+  // gets the machine); at stop_runs runs the next memtable switch waits
+  // until the merge in progress finishes. 0 picks the default:
+  // slowdown_runs = max_runs * 3 / 2, stop_runs = max_runs * 2. Set
+  // explicitly: max_runs < slowdown_runs <= stop_runs <= 256.
+  std::uint32_t slowdown_runs = 0;
+  std::uint32_t stop_runs = 0;
+  // Bytes per second admitted during a slowdown; 0 disables the slowdown
+  // stage (writes then only stop). At most 16 GiB/s.
+  std::uint64_t slowdown_write_rate = 16ull << 20;
+  // The effective triggers (the defaults above resolved).
+  std::uint32_t effective_slowdown_runs() const {
+    if (slowdown_runs != 0) return slowdown_runs;
+    return max_runs * 3 / 2 > max_runs ? max_runs * 3 / 2 : max_runs + 1;
+  }
+  std::uint32_t effective_stop_runs() const {
+    if (stop_runs != 0) return stop_runs;
+    return max_runs * 2 > effective_slowdown_runs() ? max_runs * 2 : effective_slowdown_runs();
+  }
 
   // Checks every field; InvalidArgument naming the first bad one.
   Status validate() const;

@@ -30,8 +30,15 @@ struct Stats {
   // Memtables.
   std::uint64_t memtable_bytes = 0;  // arena bytes of the active + frozen memtables
   std::uint64_t last_sequence = 0;   // sequence number of the newest visible write
-  std::uint64_t write_stalls = 0;    // writes that waited for a flush to finish
+  // Backpressure (Config::slowdown_runs, stop_runs). A stall: a memtable
+  // switch that waited for a flush (the previous frozen memtable) or for a
+  // merge (stop_runs runs); the writes queued behind it waited as long.
+  std::uint64_t write_stalls = 0;
   std::uint64_t write_stall_micros = 0;
+  std::uint64_t max_write_stall_micros = 0;  // the longest single stall
+  // Commit groups delayed because slowdown_runs runs existed.
+  std::uint64_t write_slowdowns = 0;
+  std::uint64_t write_slowdown_micros = 0;
 
   // Page store (B+tree).
   std::uint64_t flushes = 0;             // memtables written to run files

@@ -54,6 +54,20 @@ Status Config::validate() const {
   if (max_runs < 1 || max_runs > 64) {
     return bad_field("max_runs", "must be 1 .. 64 (got " + std::to_string(max_runs) + ")");
   }
+  if (slowdown_runs != 0 && (slowdown_runs <= max_runs || slowdown_runs > 256)) {
+    return bad_field("slowdown_runs", "must be 0 (default) or max_runs+1 .. 256 (got " +
+                                          std::to_string(slowdown_runs) + ", max_runs " +
+                                          std::to_string(max_runs) + ")");
+  }
+  if (stop_runs != 0 && (stop_runs < effective_slowdown_runs() || stop_runs > 256)) {
+    return bad_field("stop_runs", "must be 0 (default) or slowdown_runs .. 256 (got " +
+                                      std::to_string(stop_runs) + ", slowdown_runs " +
+                                      std::to_string(effective_slowdown_runs()) + ")");
+  }
+  if (slowdown_write_rate > (16ull << 30)) {
+    return bad_field("slowdown_write_rate", "must be at most 16 GiB/s (got " +
+                                                std::to_string(slowdown_write_rate) + ")");
+  }
   if (error_if_exists && !create_if_missing) {
     return bad_field("error_if_exists",
                      "is set while create_if_missing is not: the open could never succeed");

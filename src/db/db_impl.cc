@@ -48,15 +48,17 @@ DatabaseImpl::~DatabaseImpl() {
   }
   // A flush in progress (or requested) completes: its commit is atomic and
   // the WAL still covers it, so finishing is never needed for safety but
-  // saves replaying it at the next open.
-  if (flush_thread_.joinable()) {
-    {
-      MutexLock l(version_mu_);
-      stopping_ = true;
-    }
-    version_cv_.notify_all();
-    flush_thread_.join();
+  // saves replaying it at the next open. A merge in progress is abandoned
+  // (nothing of it is published; the runs it was folding stay listed and
+  // the next open's merge thread picks them up).
+  abandon_merge_.store(true);
+  {
+    MutexLock l(version_mu_);
+    stopping_ = true;
   }
+  version_cv_.notify_all();
+  if (merge_thread_.joinable()) merge_thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
   if (sync_thread_.joinable()) {
     {
       MutexLock l(timer_mu_);
@@ -155,6 +157,9 @@ Status DatabaseImpl::commit(const WriteBatch* batch) {
     status = switch_memtable();
     if (!status.is_ok()) record_background_error(status);
   } else if (status.is_ok()) {
+    std::size_t group_bytes = 0;
+    for (const Writer* w : group) group_bytes += w->batch->byte_size();
+    maybe_slow_down(group_bytes);
     first_seq = next_sequence_;
     status = write_group_to_wal(group, first_seq);
     if (status.is_ok()) {
@@ -494,6 +499,9 @@ Stats DatabaseImpl::stats() const {
   s.last_sequence = last_sequence_.load(std::memory_order_acquire);
   s.write_stalls = get(counters_.stalls);
   s.write_stall_micros = get(counters_.stall_micros);
+  s.max_write_stall_micros = get(counters_.max_stall);
+  s.write_slowdowns = get(counters_.slowdowns);
+  s.write_slowdown_micros = get(counters_.slowdown_micros);
   s.flushes = get(counters_.flushes);
   s.flush_micros = get(counters_.flush_micros);
   s.wal_segments_deleted = get(counters_.wal_segments_deleted);

@@ -1,6 +1,5 @@
 // DatabaseImpl: the engine behind the Database interface: group-commit WAL,
-// memtables, and the copy-on-write B+tree page store (LSM run files come
-// later).
+// memtables, LSM run files and the copy-on-write B+tree page store.
 //
 // Threads:
 //  - user threads call the public methods; writers queue in writers_ and the
@@ -8,14 +7,17 @@
 //    one sync (Sync mode), then inserts the group into the active memtable
 //    and publishes the new last sequence; when the memtable is full the
 //    leader freezes it (memtable switch) and wakes the flush thread;
-//  - the flush thread merges the frozen memtable into the B+tree, publishes
-//    the new tree with a meta-slot commit, installs a new Version and deletes
-//    the WAL segments the tree now covers;
+//  - the flush thread writes the frozen memtable to a run file, publishes
+//    it with a meta-only commit (the run list; the tree is untouched),
+//    installs a new Version, deletes the WAL segments the runs now cover and
+//    asks the merge thread for a merge when one is due;
+//  - the merge thread folds the runs into the B+tree (the tree writer) and
+//    publishes the new tree with a tree commit; flushes go on meanwhile;
 //  - in Periodic mode a sync thread fsyncs the WAL every wal_sync_interval.
 //
-// Lock order: checkpoint_mu_ -> version_mu_ -> current_mu_ (innermost);
-// the leader releases mu_ before it takes version_mu_ or wal_mu_; mu_ and
-// wal_mu_ are never held together.
+// Lock order: tree_mu_ -> commit_mu_ -> version_mu_ -> current_mu_
+// (innermost); the leader releases mu_ before it takes version_mu_ or
+// wal_mu_; mu_ and wal_mu_ are never held together.
 // Invariants:
 //  1. Only the leader inserts into the active memtable (the skiplist's
 //     single writer) and only the leader switches memtables.
@@ -25,7 +27,11 @@
 //     last_sequence_ (acquire).
 //  3. Once bg_error_ is set it stays set: no write is accepted afterwards.
 //  4. WAL segments below the durable meta slot's wal_floor hold only writes
-//     that are in the tree; they are deleted after the commit is durable.
+//     that are in runs or the tree; they are deleted after the commit is
+//     durable.
+//  5. One tree writer at a time (tree_mu_): a merge, compact(), or
+//     checkpoint()'s copy of the data file. Commits are serialized by
+//     commit_mu_; under it, the current version's tree is the durable one.
 #pragma once
 
 #include <algorithm>
@@ -34,6 +40,7 @@
 #include <set>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -86,14 +93,36 @@ class DatabaseImpl final : public Database {
   using Database::get;
   using Database::batch_get;
 
+  // Tests only: callbacks at points of background work, so that a test can
+  // hold a merge or observe a write stop deterministically. Called on the
+  // thread doing the work, without locks held.
+  struct TestHooks {
+    std::function<void()> before_merge;   // a merge with runs to fold starts
+    std::function<void()> on_write_stop;  // a memtable switch waits for a merge
+  };
+  void set_test_hooks(TestHooks hooks) EXCLUDES(hooks_mu_) {
+    MutexLock l(hooks_mu_);
+    hooks_ = std::move(hooks);
+  }
+  // Tests only: the destructor has started (background work is stopping).
+  bool closing() const { return abandon_merge_.load(); }
+
  private:
+  std::function<void()> test_hook(std::function<void()> TestHooks::*which) const EXCLUDES(hooks_mu_) {
+    MutexLock l(hooks_mu_);
+    return hooks_.*which;
+  }
+  mutable Mutex hooks_mu_;
+  TestHooks hooks_ GUARDED_BY(hooks_mu_);
+
   struct Writer;
   struct Counters {
     std::atomic<std::uint64_t> puts{0}, removes{0}, gets{0}, writes{0}, user_bytes{0};
     std::atomic<std::uint64_t> wal_bytes{0}, wal_syncs{0}, wal_segments{0};
     std::atomic<std::uint64_t> groups{0}, max_group{0};
     std::atomic<std::uint64_t> records_replayed{0}, bytes_dropped{0};
-    std::atomic<std::uint64_t> flushes{0}, flush_micros{0}, stalls{0}, stall_micros{0};
+    std::atomic<std::uint64_t> flushes{0}, flush_micros{0}, stalls{0}, stall_micros{0}, max_stall{0};
+    std::atomic<std::uint64_t> slowdowns{0}, slowdown_micros{0};
     std::atomic<std::uint64_t> wal_segments_deleted{0};
     std::atomic<std::uint64_t> run_bytes_written{0}, merges{0}, merge_micros{0};
   };
@@ -135,24 +164,42 @@ class DatabaseImpl final : public Database {
   // go through the cache and report any damage themselves).
   std::shared_ptr<const pagestore::InnerIndex> build_inner_index(const pagestore::TreeRoot& root);
   Status publish_tree(const pagestore::TreeRoot& root, SequenceNumber last_sequence,
-                      std::uint64_t wal_floor, bool drop_imm) REQUIRES(checkpoint_mu_);
+                      std::uint64_t wal_floor, bool drop_imm) REQUIRES(commit_mu_);
   // Commits (tree root, sequence, floor, run list) and installs a version
   // with that tree (reusing `tree` when the root is unchanged) and runs.
+  // A non-null `tree` (the current one) makes it a meta-only commit, which
+  // may run while the tree writer is between commits; a null one a tree
+  // commit (the caller is the tree writer).
   Status publish(const pagestore::TreeRoot& root, std::shared_ptr<const TreeVersion> tree,
                  SequenceNumber last_sequence, std::uint64_t wal_floor, bool drop_imm,
-                 const std::vector<RunRef>* runs) REQUIRES(checkpoint_mu_);
-  // Writes the frozen memtable of v to a new run file (synced); returns it.
-  Result<RunRef> write_run(const MemTable& imm) REQUIRES(checkpoint_mu_);
+                 const std::vector<RunRef>* runs) REQUIRES(commit_mu_);
+  // Writes a frozen memtable to a new run file (synced); returns it.
+  Result<RunRef> write_run(const MemTable& imm);
   Result<std::shared_ptr<const run::RunReader>> open_run(std::uint64_t number);
-  // Folds every run of the current version into the tree (no-op without runs).
-  Status merge_runs_locked() REQUIRES(checkpoint_mu_);
+  // Folds every run of the current version into the tree (no-op without
+  // runs); runs flushed meanwhile stay. Aborted (nothing published) when
+  // the database starts closing.
+  Status merge_runs() REQUIRES(tree_mu_) EXCLUDES(commit_mu_);
   bool merge_due(const Version& v) const;
+  void merge_loop(std::stop_token stop);
+  // Asks the merge thread for a merge if one is due for the current version.
+  void maybe_request_merge() EXCLUDES(version_mu_);
+  // Stops a memtable switch while stop_runs runs exist (the merge in
+  // progress must finish first). Leader only.
+  Status wait_for_runs() EXCLUDES(version_mu_);
+  // Delays the leader's group while slowdown_runs runs exist.
+  void maybe_slow_down(std::size_t group_bytes);
+  void record_stall(std::uint64_t micros);
+  // Records a background (flush or merge) failure: wakes everyone waiting
+  // for background work and poisons writes.
+  void fail_background_work(const Status& s) EXCLUDES(version_mu_, mu_);
   Status delete_obsolete_segments(std::uint64_t floor);
   std::shared_ptr<const Version> current_version() const EXCLUDES(current_mu_) {
     MutexLock l(current_mu_);
     return current_;
   }
   void install_version(std::shared_ptr<const Version> v) EXCLUDES(current_mu_) {
+    live_runs_.store(static_cast<std::uint32_t>(v->runs.size()), std::memory_order_relaxed);
     MutexLock l(current_mu_);
     current_ = std::move(v);
   }
@@ -200,15 +247,24 @@ class DatabaseImpl final : public Database {
   // the critical section is a refcount increment.
   mutable Mutex current_mu_;
   std::shared_ptr<const Version> current_ GUARDED_BY(current_mu_);
-  Mutex version_mu_;  // serializes version installs; guards the flush hand-off
-  // (a frozen memtable in the current version is the flush thread's work)
-  CondVar version_cv_;  // a flush finished / an imm appeared / stop
+  std::atomic<std::uint32_t> live_runs_{0};  // runs in the current version
+  Mutex version_mu_;  // serializes version installs; guards the flush and
+  // merge hand-offs (a frozen memtable in the current version is the flush
+  // thread's work; merge_requested_ the merge thread's)
+  CondVar version_cv_;  // a flush or merge finished / work appeared / stop
   bool stopping_ GUARDED_BY(version_mu_) = false;
+  bool merge_requested_ GUARDED_BY(version_mu_) = false;
+  // The first flush or merge failure (background work then stops).
   Status flush_error_ GUARDED_BY(version_mu_);
+  // Set when closing: a merge in progress gives up (nothing is published).
+  std::atomic<bool> abandon_merge_{false};
   std::jthread flush_thread_;
-  // Serializes changes to the tree (a flush's merge + commit, compact()) with
-  // checkpoint()'s copy of the data file.
-  Mutex checkpoint_mu_;
+  std::jthread merge_thread_;
+  // The tree writer (invariant 5).
+  Mutex tree_mu_;
+  // Serializes commits (a flush's meta-only commit, a merge's or compact()'s
+  // tree commit) and checkpoint()'s copy.
+  Mutex commit_mu_;
 
   // ---- commit queue ----
   mutable Mutex mu_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "db/db_impl.h"
 #include "db/db_marker.h"
@@ -29,11 +30,14 @@ std::uint64_t micros_since(Clock::time_point start) {
 // absorb (tombstones become deletes; the tree keeps no versions).
 class NewestEntries final : public pagestore::ChangeSource {
  public:
-  explicit NewestEntries(std::unique_ptr<InternalIterator> it) : it_(std::move(it)) {
+  // abandon: when it becomes true the source ends early with Aborted (a
+  // merge interrupted by close).
+  explicit NewestEntries(std::unique_ptr<InternalIterator> it, const std::atomic<bool>* abandon = nullptr)
+      : it_(std::move(it)), abandon_(abandon) {
     it_->seek_to_first();
     parse();
   }
-  bool valid() const override { return it_->valid(); }
+  bool valid() const override { return status_.is_ok() && it_->valid(); }
   std::string_view internal_key() const { return it_->key(); }
   std::string_view key() const override { return parsed_.user_key; }
   bool is_delete() const override { return parsed_.kind == ValueKind::kDelete; }
@@ -50,11 +54,14 @@ class NewestEntries final : public pagestore::ChangeSource {
 
  private:
   void parse() {
-    if (it_->valid() && !parse_internal_key(it_->key(), &parsed_)) {
+    if (abandon_ != nullptr && abandon_->load(std::memory_order_relaxed)) {
+      status_ = Status::aborted("merge abandoned: the database is closing");
+    } else if (it_->valid() && !parse_internal_key(it_->key(), &parsed_)) {
       status_ = Status::corruption("malformed internal key while flushing or merging");
     }
   }
   std::unique_ptr<InternalIterator> it_;
+  const std::atomic<bool>* abandon_;
   ParsedInternalKey parsed_;
   Status status_;
 };
@@ -68,15 +75,17 @@ Status DatabaseImpl::switch_memtable() {
     MutexLock l(version_mu_);
     if (current_version()->imm != nullptr) {
       const auto start = Clock::now();
-      counters_.stalls.fetch_add(1, std::memory_order_relaxed);
       while (current_version()->imm != nullptr && flush_error_.is_ok() && !stopping_) {
         version_cv_.wait(version_mu_);
       }
-      counters_.stall_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
+      record_stall(micros_since(start));
     }
     if (!flush_error_.is_ok()) return flush_error_;
     if (current_version()->imm != nullptr) return Status::aborted("database is closing");
   }
+  // Then at most stop_runs - 1 runs, so that the flush of the memtable
+  // frozen now makes at most stop_runs.
+  LIGHTNING_RETURN_IF_ERROR(wait_for_runs());
   // Writes after the switch go to a new segment: once the frozen memtable is
   // in the tree, every older segment can go.
   std::uint64_t floor = 0;
@@ -98,6 +107,56 @@ Status DatabaseImpl::switch_memtable() {
   version_cv_.notify_all();
   active_mem_ = std::move(fresh);
   return Status::ok();
+}
+
+void DatabaseImpl::record_stall(std::uint64_t micros) {
+  counters_.stalls.fetch_add(1, std::memory_order_relaxed);
+  counters_.stall_micros.fetch_add(micros, std::memory_order_relaxed);
+  std::uint64_t cur = counters_.max_stall.load(std::memory_order_relaxed);
+  while (micros > cur && !counters_.max_stall.compare_exchange_weak(cur, micros, std::memory_order_relaxed)) {
+  }
+}
+
+Status DatabaseImpl::wait_for_runs() {
+  const std::uint32_t stop = config_.effective_stop_runs();
+  if (live_runs_.load(std::memory_order_relaxed) < stop) return Status::ok();
+  // Stop: the runs must not pile up further. The merge thread was asked
+  // for a merge by the flush that made them due; wait for it to finish.
+  maybe_request_merge();
+  if (auto hook = test_hook(&TestHooks::on_write_stop)) hook();
+  MutexLock l(version_mu_);
+  const auto start = Clock::now();
+  while (current_version()->runs.size() >= stop && flush_error_.is_ok() && !stopping_) {
+    version_cv_.wait(version_mu_);
+  }
+  record_stall(micros_since(start));
+  if (!flush_error_.is_ok()) return flush_error_;
+  if (stopping_) return Status::aborted("database is closing");
+  return Status::ok();
+}
+
+void DatabaseImpl::maybe_slow_down(std::size_t group_bytes) {
+  if (config_.slowdown_write_rate == 0 ||
+      live_runs_.load(std::memory_order_relaxed) < config_.effective_slowdown_runs()) {
+    return;
+  }
+  // Admit about slowdown_write_rate bytes per second: the merge gets the
+  // machine while writes keep flowing.
+  const auto delay = std::chrono::microseconds(
+      std::max<std::uint64_t>(1, group_bytes * 1'000'000 / config_.slowdown_write_rate));
+  const auto start = Clock::now();
+  std::this_thread::sleep_for(delay);
+  counters_.slowdowns.fetch_add(1, std::memory_order_relaxed);
+  counters_.slowdown_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
+}
+
+void DatabaseImpl::fail_background_work(const Status& s) {
+  {
+    MutexLock l(version_mu_);
+    if (flush_error_.is_ok()) flush_error_ = s;
+  }
+  version_cv_.notify_all();
+  record_background_error(s);
 }
 
 std::shared_ptr<const pagestore::InnerIndex> DatabaseImpl::build_inner_index(
@@ -128,7 +187,11 @@ Status DatabaseImpl::publish(const pagestore::TreeRoot& root, std::shared_ptr<co
     for (const RunRef& r : *runs) entries.push_back(r.entry);
     run_list = encode_run_list(entries);
   }
-  LIGHTNING_RETURN_IF_ERROR(store_->commit(next, runs != nullptr ? &run_list : nullptr));
+  // The current tree again: a meta-only commit, which leaves a merge's
+  // pages in flight alone.
+  const auto scope = tree != nullptr ? pagestore::PageStore::CommitScope::kMetaOnly
+                                     : pagestore::PageStore::CommitScope::kTree;
+  LIGHTNING_RETURN_IF_ERROR(store_->commit(next, runs != nullptr ? &run_list : nullptr, scope));
   if (tree == nullptr) {
     auto fresh = std::make_shared<TreeVersion>();
     fresh->root = root;
@@ -188,38 +251,91 @@ bool DatabaseImpl::merge_due(const Version& v) const {
   return static_cast<double>(run_bytes) >= config_.merge_ratio * static_cast<double>(tree_bytes);
 }
 
-Status DatabaseImpl::merge_runs_locked() {
+Status DatabaseImpl::merge_runs() {
   const auto start = Clock::now();
-  const std::shared_ptr<const Version> base = current_version();
+  std::shared_ptr<const Version> base = current_version();
   if (base->runs.empty()) return Status::ok();
+  if (auto hook = test_hook(&TestHooks::before_merge)) hook();
+  // Only the runs and the tree: holding the whole version would keep its
+  // memtables alive for the length of the merge.
+  const std::vector<RunRef> inputs = base->runs;
+  const std::shared_ptr<const TreeVersion> tree = base->tree;
+  base.reset();
   std::vector<std::unique_ptr<InternalIterator>> sources;
-  for (const RunRef& r : base->runs) sources.push_back(r.reader->new_iterator());
-  NewestEntries changes(new_merging_iterator(std::move(sources)));
+  for (const RunRef& r : inputs) sources.push_back(r.reader->new_iterator());
+  NewestEntries changes(new_merging_iterator(std::move(sources)), &abandon_merge_);
   pagestore::MergeStats ms;
-  auto root = pagestore::merge_into_tree(*store_, base->tree->root, changes, &ms);
-  if (!root) return root.status().with_context("merge");
-  // Runs flushed while this merge ran stay (none today: flushes and merges
-  // both hold checkpoint_mu_).
-  std::set<std::uint64_t> merged;
-  for (const RunRef& r : base->runs) merged.insert(r.entry.number);
-  std::vector<RunRef> remaining;
-  for (const RunRef& r : current_version()->runs) {
-    if (!merged.contains(r.entry.number)) remaining.push_back(r);
+  // The pages: no lock but the tree writer's; flushes commit meanwhile.
+  auto root = pagestore::merge_into_tree(*store_, tree->root, changes, &ms);
+  if (!root) {
+    store_->abandon_tree_writes();
+    return root.status().is_aborted() ? root.status() : root.status().with_context("merge");
   }
-  const pagestore::Meta durable = store_->durable_meta();
-  LIGHTNING_RETURN_IF_ERROR(
-      publish(*root, nullptr, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false, &remaining)
-          .with_context("merge commit"));
+  {
+    MutexLock commit_guard(commit_mu_);
+    // Runs flushed while this merge ran are newer than everything merged:
+    // they stay, in front of the merged tree.
+    std::set<std::uint64_t> merged;
+    for (const RunRef& r : inputs) merged.insert(r.entry.number);
+    std::vector<RunRef> remaining;
+    // (A named pointer: a range-for over current_version()->runs would
+    // destroy the temporary pointer, and with it perhaps the version, before
+    // the loop runs.)
+    const std::shared_ptr<const Version> now = current_version();
+    for (const RunRef& r : now->runs) {
+      if (!merged.contains(r.entry.number)) remaining.push_back(r);
+    }
+    // The newest durable sequence and floor (flush commits moved them on).
+    const pagestore::Meta durable = store_->durable_meta();
+    Status s = publish(*root, nullptr, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false, &remaining);
+    if (!s.is_ok()) {
+      store_->abandon_tree_writes();
+      return s.with_context("merge commit");
+    }
+  }
   // The merged runs' files go once no version (reader, iterator) uses them.
-  for (const RunRef& r : base->runs) r.reader->delete_file_when_unused(fs_);
+  for (const RunRef& r : inputs) r.reader->delete_file_when_unused(fs_);
   counters_.merges.fetch_add(1, std::memory_order_relaxed);
   counters_.merge_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
   return Status::ok();
 }
 
+void DatabaseImpl::maybe_request_merge() {
+  if (!merge_due(*current_version())) return;
+  {
+    MutexLock l(version_mu_);
+    merge_requested_ = true;
+  }
+  version_cv_.notify_all();
+}
+
+void DatabaseImpl::merge_loop(std::stop_token) {
+  while (true) {
+    {
+      MutexLock l(version_mu_);
+      while (!merge_requested_ && !stopping_) version_cv_.wait(version_mu_);
+      if (stopping_) return;  // a merge not started yet is not needed for safety
+      merge_requested_ = false;
+    }
+    Status s;
+    {
+      MutexLock tree_guard(tree_mu_);
+      // Runs flushed during a merge may make the next one due at once.
+      while (s.is_ok() && merge_due(*current_version()) && !abandon_merge_.load()) s = merge_runs();
+    }
+    if (s.is_aborted() && abandon_merge_.load()) return;  // closing
+    if (!s.is_ok()) {
+      fail_background_work(s);
+      return;
+    }
+    version_cv_.notify_all();  // writers stopped on the run count may go on
+  }
+}
+
 Status DatabaseImpl::compact() {
   LIGHTNING_RETURN_IF_ERROR(flush_lsm());
-  MutexLock guard(checkpoint_mu_);
+  MutexLock tree_guard(tree_mu_);
+  MutexLock guard(commit_mu_);
   // Two rewrites: the first moves the tree into the holes below the old
   // pages; those old pages become free one commit later, and the second
   // rewrite packs the tree into the lowest pages. Two empty commits then
@@ -258,39 +374,35 @@ void DatabaseImpl::flush_loop(std::stop_token) {
     }
     Status s = flush_imm(std::move(frozen));
     if (!s.is_ok()) {
-      {
-        MutexLock l(version_mu_);
-        flush_error_ = s;
-      }
-      version_cv_.notify_all();
-      record_background_error(s);
+      fail_background_work(s);
       return;
     }
     version_cv_.notify_all();
+    maybe_request_merge();
   }
 }
 
 Status DatabaseImpl::flush_imm(FrozenMemTable v) {
   const auto start = Clock::now();
-  MutexLock checkpoint_guard(checkpoint_mu_);
   auto run = write_run(*v.imm);
   if (!run) return run.status().with_context("flush");
-  // The tree and runs as of now, under the lock (a merge or compact() may
-  // have replaced them while this flush waited). Not the whole version: it
-  // holds the frozen memtable, which must be freed once it is in a run.
-  std::vector<RunRef> runs{*run};
-  std::shared_ptr<const TreeVersion> tree;
   {
-    const std::shared_ptr<const Version> base = current_version();
-    runs.insert(runs.end(), base->runs.begin(), base->runs.end());
-    tree = base->tree;
+    MutexLock commit_guard(commit_mu_);
+    // The tree and runs as of now, under the lock (a merge or compact() may
+    // have replaced them while the run was written). Not the whole version:
+    // it holds the frozen memtable, which must be freed once it is in a run.
+    std::vector<RunRef> runs{*run};
+    std::shared_ptr<const TreeVersion> tree;
+    {
+      const std::shared_ptr<const Version> base = current_version();
+      runs.insert(runs.end(), base->runs.begin(), base->runs.end());
+      tree = base->tree;
+    }
+    LIGHTNING_RETURN_IF_ERROR(publish(tree->root, tree, v.last_sequence, v.wal_floor, /*drop_imm=*/true, &runs)
+                                  .with_context("flush commit"));
   }
-  LIGHTNING_RETURN_IF_ERROR(publish(tree->root, tree, v.last_sequence, v.wal_floor, /*drop_imm=*/true, &runs)
-                                .with_context("flush commit"));
-  tree.reset();
-  runs.clear();
-  // The memtable is in a run now: free it before a merge runs, so memory
-  // stays within two memtables while writers fill the next one.
+  // The memtable is in a run now: free it, so memory stays within two
+  // memtables while writers fill the next one.
   v.imm.reset();
   counters_.flushes.fetch_add(1, std::memory_order_relaxed);
   counters_.flush_micros.fetch_add(micros_since(start), std::memory_order_relaxed);
@@ -300,7 +412,6 @@ Status DatabaseImpl::flush_imm(FrozenMemTable v) {
   LIGHTNING_RETURN_IF_ERROR(
       delete_obsolete_segments(v.wal_floor).with_context("deleting covered WAL segments"));
   version_cv_.notify_all();  // writers waiting for the frozen memtable may go on
-  if (merge_due(*current_version())) LIGHTNING_RETURN_IF_ERROR(merge_runs_locked());
   return Status::ok();
 }
 
@@ -329,10 +440,11 @@ Status DatabaseImpl::flush_lsm() {
     }
     LIGHTNING_RETURN_IF_ERROR(flush_error_);
   }
-  // Then every run into the tree: after flush_lsm() the tree holds all data.
-  MutexLock guard(checkpoint_mu_);
-  Status s = merge_runs_locked();
-  if (!s.is_ok()) record_background_error(s);
+  // Then every run into the tree: after flush_lsm() the tree holds all data
+  // (a background merge in progress finishes first).
+  MutexLock tree_guard(tree_mu_);
+  Status s = merge_runs();
+  if (!s.is_ok() && !abandon_merge_.load()) fail_background_work(s);
   return s;
 }
 
@@ -361,9 +473,10 @@ Status DatabaseImpl::checkpoint(const std::string& dir) {
   }
   LIGHTNING_RETURN_IF_ERROR(flush_lsm());
   LIGHTNING_RETURN_IF_ERROR(fs_->create_dir(dir));
-  // No flush may commit while the data file is copied: the copy then holds
-  // one consistent pair of meta slots and every page they reach.
-  MutexLock checkpoint_guard(checkpoint_mu_);
+  // No commit and no tree write while the data file is copied: the copy
+  // then holds one consistent pair of meta slots and every page they reach.
+  MutexLock tree_guard(tree_mu_);
+  MutexLock commit_guard(commit_mu_);
   constexpr auto kNew = FileSystem::OpenMode::kCreateNew;
   if (auto c = copy_file(*fs_, data_file_name(dir_), data_file_name(dir), kNew); !c) return c.status();
   // The runs the durable meta slot names (flush_lsm() merged them, but a

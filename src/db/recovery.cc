@@ -30,6 +30,8 @@ Result<std::unique_ptr<Database>> DatabaseImpl::open(const std::string& path, co
   LIGHTNING_RETURN_IF_ERROR(db->open_directory());
   LIGHTNING_RETURN_IF_ERROR(db->recover());
   db->flush_thread_ = std::jthread([raw = db.get()](std::stop_token st) { raw->flush_loop(st); });
+  db->merge_thread_ = std::jthread([raw = db.get()](std::stop_token st) { raw->merge_loop(st); });
+  db->maybe_request_merge();  // runs left over from the last session
   if (config.wal_sync_mode == WalSyncMode::kPeriodic) {
     db->sync_thread_ = std::jthread([raw = db.get()](std::stop_token st) { raw->periodic_sync_loop(st); });
   }

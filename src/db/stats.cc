@@ -24,6 +24,9 @@ std::string Stats::to_string() const {
   row("last_sequence", last_sequence);
   row("write_stalls", write_stalls);
   row("write_stall_micros", write_stall_micros);
+  row("max_write_stall_micros", max_write_stall_micros);
+  row("write_slowdowns", write_slowdowns);
+  row("write_slowdown_micros", write_slowdown_micros);
   row("flushes", flushes);
   row("flush_micros", flush_micros);
   row("data_bytes_written", data_bytes_written);

@@ -313,7 +313,23 @@ Extent PageStore::allocate(std::uint64_t pages) {
     free_->release(meta_.epoch, oldest);
     release_needed_ = false;
   }
-  return free_->allocate(pages);
+  Extent e = free_->allocate(pages);
+  tree_allocs_.push_back(e);
+  return e;
+}
+
+void PageStore::abandon_tree_writes() {
+  MutexLock l(mu_);
+  for (const Extent& e : tree_allocs_) free_->unallocate(e);
+  tree_allocs_.clear();
+  tree_frees_.clear();
+}
+
+std::uint64_t PageStore::pending_tree_pages() const {
+  MutexLock l(mu_);
+  std::uint64_t pages = 0;
+  for (const Extent& e : tree_allocs_) pages += e.pages;
+  return pages;
 }
 
 Status PageStore::write(std::uint64_t page_id, std::string image, bool cache) {
@@ -337,7 +353,10 @@ Status PageStore::write(std::uint64_t page_id, std::string image, bool cache) {
   Status s = file_->write_at(page_id * page_size_, std::as_bytes(std::span(image.data(), image.size())));
   if (!s.is_ok()) return poison(s);
   bytes_written_.fetch_add(image.size(), std::memory_order_relaxed);
-  if (end > file_pages_.load(std::memory_order_relaxed)) file_pages_.store(end, std::memory_order_release);
+  // Raise (never lower: a tree write and a commit's write may race).
+  std::uint64_t seen = file_pages_.load(std::memory_order_relaxed);
+  while (end > seen && !file_pages_.compare_exchange_weak(seen, end, std::memory_order_release)) {
+  }
   if (!cache || uses_mmap()) {
     cache_->erase({file_id_, page_id});  // a stale image of a reused page
     return Status::ok();
@@ -351,7 +370,7 @@ Status PageStore::write(std::uint64_t page_id, std::string image, bool cache) {
 void PageStore::free(const PageRef& ref) {
   if (ref.page_id == 0) return;
   MutexLock l(mu_);
-  free_->free({ref.page_id, page_count(ref)}, meta_.epoch + 1);
+  tree_frees_.push_back({ref.page_id, page_count(ref)});
 }
 
 Status PageStore::poison(Status s) {
@@ -369,14 +388,26 @@ Status PageStore::write_meta(const Meta& m) {
   return s;
 }
 
-Status PageStore::commit(Meta next, const std::string* run_list) {
+Status PageStore::commit(Meta next, const std::string* run_list, CommitScope scope) {
   std::string payload;
   Extent map_extent;
   Extent runs_extent{0, 0};
+  const bool tree = scope == CommitScope::kTree;
   {
     MutexLock l(mu_);
     if (!error_.is_ok()) return error_;
     next.epoch = meta_.epoch + 1;
+    if (!tree) {
+      next.root = meta_.root;
+      next.tree_height = meta_.tree_height;
+      next.entry_count = meta_.entry_count;
+    } else {
+      // The tree writer's frees take effect from this commit on; its
+      // allocations are referenced by the tree it publishes.
+      for (const Extent& e : tree_frees_) free_->free(e, next.epoch);
+      tree_frees_.clear();
+      tree_allocs_.clear();
+    }
     next.page_size = page_size_;
     next.runs = meta_.runs;
     next.runs_bytes = meta_.runs_bytes;
@@ -397,7 +428,16 @@ Status PageStore::commit(Meta next, const std::string* run_list) {
     std::uint64_t want = 1;
     while (true) {
       map_extent = free_->allocate(want);
-      free_->encode(&payload);
+      if (tree || tree_allocs_.empty()) {
+        free_->encode(&payload);
+      } else {
+        // Nothing durable references the tree writer's pending pages: the
+        // map this commit writes calls them free (a crash before the tree
+        // writer's own commit must not leak them).
+        FreeSpace with_pending = *free_;
+        for (const Extent& e : tree_allocs_) with_pending.unallocate(e);
+        with_pending.encode(&payload);
+      }
       std::uint64_t need = free_list_pages(page_size_, payload.size());
       if (need <= map_extent.pages) break;
       free_->unallocate(map_extent);  // never written: reusable at once
@@ -422,7 +462,7 @@ Status PageStore::commit(Meta next, const std::string* run_list) {
   if (s.is_ok()) s = write_meta(next);
   if (s.is_ok()) s = file_->sync();
   if (!s.is_ok()) return poison(s);
-  std::uint64_t high_water;
+  Status t;
   {
     MutexLock l(mu_);
     meta_ = next;
@@ -430,17 +470,20 @@ Status PageStore::commit(Meta next, const std::string* run_list) {
     if (run_list != nullptr) run_list_ = *run_list;
     std::uint64_t oldest = readers_.empty() ? std::numeric_limits<std::uint64_t>::max() : readers_.begin()->first;
     free_->release(meta_.epoch, oldest);
-    high_water = meta_.high_water;
+    // Pages past the high-water mark are referenced by neither meta slot
+    // nor allocated by a tree writer. Under mu_: a page the tree writer
+    // allocates past it (a meta-only commit runs beside the tree writer)
+    // is allocated, and so written, only after the truncate.
+    const std::uint64_t high_water = free_->high_water();
+    auto size = file_->size();
+    if (size && *size > high_water * page_size_) {
+      // Nothing reachable lies past the high-water mark: no reader touches
+      // the mapped pages the truncate removes.
+      file_pages_.store(high_water, std::memory_order_release);
+      t = file_->truncate(high_water * page_size_);
+    }
   }
-  // Pages past the high-water mark are referenced by neither meta slot.
-  auto size = file_->size();
-  if (size && *size > high_water * page_size_) {
-    // Nothing reachable lies past the high-water mark: no reader touches
-    // the mapped pages the truncate removes.
-    file_pages_.store(high_water, std::memory_order_release);
-    Status t = file_->truncate(high_water * page_size_);
-    if (!t.is_ok()) return poison(t);
-  }
+  if (!t.is_ok()) return poison(t);
   return Status::ok();
 }
 

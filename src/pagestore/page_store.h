@@ -16,8 +16,19 @@
 // higher epoch. docs/format/datafile.md analyses every crash point.
 //
 // Thread safety: read(), durable_meta() and reader registration may run
-// concurrently from any thread. allocate(), write(), free() and commit()
-// form the single-writer commit path: the caller serializes them.
+// concurrently from any thread. allocate(), write() and free() are the tree
+// writer's calls (one tree writer at a time: the caller serializes them);
+// commit() calls are serialized by the caller too, but a meta-only commit
+// (CommitScope::kMetaOnly) may run while the tree writer is between its
+// commits: it publishes none of the tree writer's pending work.
+//
+// Pending tree work: pages allocate()d and extents free()d since the last
+// tree commit belong to the tree writer's open transaction. A tree commit
+// publishes them (the frees take effect from its epoch); a meta-only commit
+// records the pending allocations as free in the map it writes (nothing
+// durable references them yet) and leaves the frees pending;
+// abandon_tree_writes() drops the transaction (allocations return to the
+// free set, frees are forgotten).
 // Errors: a failed write or sync poisons the store: later commits return
 // the same error (reads keep working).
 #pragma once
@@ -110,14 +121,26 @@ class PageStore {
   // Writes a sealed image (a whole number of pages) at page_id; caches it
   // unless `cache` is false (overflow extents are read uncached).
   Status write(std::uint64_t page_id, std::string image, bool cache = true);
-  // The extent of ref stops being needed from the next commit on.
+  // The extent of ref stops being needed from the next tree commit on.
   void free(const PageRef& ref) EXCLUDES(mu_);
+  enum class CommitScope {
+    kTree,      // publishes `next`'s tree and the tree writer's pending work
+    kMetaOnly,  // keeps the durable tree (root, height, entry count of
+                // `next` are ignored) and leaves the pending work pending
+  };
   // Publishes a new commit: `next` carries root, height, entry count,
   // last_sequence and wal_floor; epoch, page size, free-space map, run list
   // and high-water mark are filled in here. run_list: the new run list blob
   // (written to its own extent, the old one freed), or null to keep the
   // current one. On success durable_meta() == next.
-  Status commit(Meta next, const std::string* run_list = nullptr) EXCLUDES(mu_);
+  Status commit(Meta next, const std::string* run_list = nullptr,
+                CommitScope scope = CommitScope::kTree) EXCLUDES(mu_);
+  // Drops the tree writer's pending work (an abandoned or failed merge): its
+  // allocations become free again (nothing durable references them) and its
+  // frees are forgotten (the durable tree still references those pages).
+  void abandon_tree_writes() EXCLUDES(mu_);
+  // Pages allocated by the tree writer since its last commit.
+  std::uint64_t pending_tree_pages() const EXCLUDES(mu_);
   // The run list blob of the last commit (empty: no runs).
   std::string run_list() const EXCLUDES(mu_);
 
@@ -180,6 +203,9 @@ class PageStore {
   std::string run_list_ GUARDED_BY(mu_);     // the current run list blob
   mutable std::map<std::uint64_t, std::uint64_t> readers_ GUARDED_BY(mu_);  // epoch -> count
   mutable bool release_needed_ GUARDED_BY(mu_) = false;  // a reader left since the last release
+  // The tree writer's open transaction (see "Pending tree work").
+  std::vector<Extent> tree_allocs_ GUARDED_BY(mu_);
+  std::vector<Extent> tree_frees_ GUARDED_BY(mu_);
   Status error_ GUARDED_BY(mu_);
   std::atomic<std::uint64_t> bytes_written_{0};
 };

@@ -104,5 +104,82 @@ TEST_F(PageStoreTest, ReopenPicksTheNewestValidSlot) {
   EXPECT_FALSE(store_->recovered_from_fallback_slot());
 }
 
+// A meta-only commit (a flush publishing a run list) may land while a merge
+// is writing pages: it keeps the durable tree, and the map it writes calls
+// the merge's pages free and keeps the merge's frees pending, so a crash
+// before the merge's own commit leaks nothing and frees nothing in use.
+TEST_F(PageStoreTest, MetaOnlyCommitLeavesTheTreeWritersWorkPending) {
+  Extent old_page = store_->allocate(1);
+  Meta tree;
+  tree.root = PageRef{old_page.start, 4096, 1};
+  tree.tree_height = 1;
+  tree.entry_count = 7;
+  ASSERT_TRUE(store_->commit(tree));
+  const std::uint64_t free_before = store_->free_pages();
+  // The tree writer: 5 new pages, the old root freed.
+  Extent fresh = store_->allocate(5);
+  store_->free(tree.root);
+  EXPECT_EQ(store_->pending_tree_pages(), 5u);
+  // Meta-only commit: the root in `next` is ignored.
+  Meta flush;
+  flush.root = PageRef{fresh.start, 4096, 1};
+  flush.last_sequence = 42;
+  const std::string runs = "run list";
+  ASSERT_TRUE(store_->commit(flush, &runs, PageStore::CommitScope::kMetaOnly));
+  EXPECT_EQ(store_->durable_meta().root.page_id, old_page.start);
+  EXPECT_EQ(store_->durable_meta().entry_count, 7u);
+  EXPECT_EQ(store_->durable_meta().last_sequence, 42u);
+  EXPECT_EQ(store_->pending_tree_pages(), 5u) << "a meta-only commit does not take the tree writer's pages";
+  ASSERT_TRUE(store_->commit(Meta{}, nullptr, PageStore::CommitScope::kMetaOnly));
+  Extent other = store_->allocate(1);
+  EXPECT_NE(other.start, old_page.start) << "the durable root was freed by an uncommitted merge";
+  store_->abandon_tree_writes();
+  // "Crash": reopen from what is on disk. The merge's pages are free; the
+  // old root is not.
+  ASSERT_NO_FATAL_FAILURE(open_store());
+  EXPECT_EQ(store_->durable_meta().root.page_id, old_page.start);
+  EXPECT_EQ(store_->run_list(), runs);
+  EXPECT_GE(store_->free_pages(), free_before + 5) << "the merge's pages leaked";
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_NE(store_->allocate(1).start, old_page.start);
+  }
+}
+
+TEST_F(PageStoreTest, TreeCommitPublishesThePendingWorkAfterMetaOnlyCommits) {
+  Extent old_page = store_->allocate(1);
+  Meta tree;
+  tree.root = PageRef{old_page.start, 4096, 1};
+  tree.tree_height = 1;
+  ASSERT_TRUE(store_->commit(tree));
+  Extent fresh = store_->allocate(3);
+  store_->free(tree.root);
+  ASSERT_TRUE(store_->commit(Meta{}, nullptr, PageStore::CommitScope::kMetaOnly));
+  Meta merged;
+  merged.root = PageRef{fresh.start, 3 * 4096, 1};
+  merged.tree_height = 1;
+  ASSERT_TRUE(store_->commit(merged));
+  EXPECT_EQ(store_->pending_tree_pages(), 0u);
+  ASSERT_NO_FATAL_FAILURE(open_store());
+  EXPECT_EQ(store_->durable_meta().root.page_id, fresh.start);
+  // The merged tree's pages are in use; the old root is free after one more
+  // commit (reopen releases as far as the two slots allow).
+  ASSERT_TRUE(store_->commit(merged));
+  bool old_reused = false;
+  for (int i = 0; i < 4; ++i) {
+    Extent e = store_->allocate(1);
+    EXPECT_FALSE(e.start >= fresh.start && e.start < fresh.start + 3) << "a live page was handed out";
+    old_reused |= e.start == old_page.start;
+  }
+  EXPECT_TRUE(old_reused);
+}
+
+TEST_F(PageStoreTest, AbandonedTreeWritesReturnTheirPages) {
+  ASSERT_TRUE(store_->commit(Meta{}));
+  Extent a = store_->allocate(4);
+  store_->abandon_tree_writes();
+  EXPECT_EQ(store_->pending_tree_pages(), 0u);
+  EXPECT_EQ(store_->allocate(4).start, a.start);
+}
+
 }  // namespace
 }  // namespace lightning::pagestore
