@@ -72,6 +72,11 @@ TEST_F(DbRunsTest, FlushesWriteRunsThatReadsAndIteratorsSee) {
   EXPECT_GT(st.run_bytes_written, 0u);
   EXPECT_GE(st.runs + st.merges, 1u);
   EXPECT_LE(st.runs, config().effective_stop_runs()) << "stop_runs bounds the live runs";
+  // Every byte written counts towards write amplification (the benchmark
+  // left the run files out before it used bytes_written()).
+  EXPECT_EQ(st.bytes_written(), st.wal_bytes_written + st.run_bytes_written + st.data_bytes_written);
+  EXPECT_DOUBLE_EQ(st.write_amplification(),
+                   static_cast<double>(st.bytes_written()) / static_cast<double>(st.user_bytes_written));
   for (const auto& [k, v] : model) {
     auto got = db->get(k);
     ASSERT_TRUE(got.has_value() && got->has_value()) << k;

@@ -122,6 +122,13 @@ struct Config {
     return max_runs * 2 > effective_slowdown_runs() ? max_runs * 2 : effective_slowdown_runs();
   }
 
+  // ---- Transactions (docs/transactions.md) ----
+  // Open transactions at most (RAII and id style together); one more is
+  // Busy. 1 .. 1,000,000.
+  std::uint32_t max_active_transactions = 1024;
+  // Keys one transaction may write; one more is InvalidArgument. 1 .. 2^24.
+  std::uint32_t max_transaction_writes = 1u << 20;
+
   // Checks every field; InvalidArgument naming the first bad one.
   Status validate() const;
 

@@ -29,9 +29,14 @@
 #include "lightning/pinned_value.h"
 #include "lightning/stats.h"
 #include "lightning/status.h"
+#include "lightning/transaction.h"
 #include "lightning/write_batch.h"
 
 namespace lightning {
+
+// The bounds of Database::prefix / Transaction::prefix: [prefix, the
+// smallest key above every key with the prefix).
+ReadOptions prefix_read_options(std::string_view prefix);
 
 class Database {
  public:
@@ -74,6 +79,23 @@ class Database {
       const ReadOptions& options, std::span<const std::string_view> keys) = 0;
   // A read point: see lightning/snapshot.h. Never fails.
   virtual Snapshot snapshot() = 0;
+
+  // ---- Transactions (lightning/transaction.h, docs/transactions.md). ----
+  // Begins a transaction. Busy when Config::max_active_transactions are
+  // open; Aborted when the database refuses writes.
+  virtual Result<Transaction> transaction(IsolationLevel level = IsolationLevel::kSnapshot) = 0;
+  // The same machinery by id, for callers that keep no handle: the database
+  // owns the transaction until commit_transaction or rollback_transaction.
+  // An unknown or finished id is NotFound ("transaction <id> ..."). Calls
+  // for one id are serialized; distinct ids run concurrently.
+  virtual Result<TxId> begin_transaction(IsolationLevel level = IsolationLevel::kSnapshot) = 0;
+  virtual Status put_tx(TxId id, std::string_view key, std::string_view value) = 0;
+  virtual Result<bool> get_tx(TxId id, std::string_view key, std::string& value) = 0;
+  Result<std::optional<std::string>> get_tx(TxId id, std::string_view key);
+  virtual Status delete_tx(TxId id, std::string_view key) = 0;
+  // Either way (OK, Conflict, an error) the id is finished afterwards.
+  virtual Status commit_transaction(TxId id) = 0;
+  virtual Status rollback_transaction(TxId id) = 0;
 
   // ---- Iteration over a consistent view as of the call. ----
   virtual std::unique_ptr<Iterator> new_iterator(const ReadOptions& options = {}) = 0;

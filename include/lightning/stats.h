@@ -69,6 +69,12 @@ struct Stats {
   // state no longer uses (B+tree pages they keep from reuse are not counted).
   std::uint64_t snapshot_pinned_bytes = 0;
 
+  // Transactions.
+  std::uint64_t active_transactions = 0;        // open now (both API styles)
+  std::uint64_t transactions_committed = 0;     // commit() returned OK
+  std::uint64_t transaction_conflicts = 0;      // commit() returned Conflict
+  std::uint64_t transactions_rolled_back = 0;   // rollback() or destroyed open
+
   // Page cache.
   std::uint64_t cache_hits = 0;
   std::uint64_t cache_misses = 0;
@@ -80,13 +86,14 @@ struct Stats {
   std::uint64_t prefetch_bytes = 0;
   bool mmap_reads = false;  // pages are read through a memory mapping (Config::use_mmap)
 
-  // Write amplification: bytes written to the WAL, run files and the data
-  // file per byte of user data written (0 before any write).
+  // Every byte the engine wrote: WAL, run files (flushes) and the data file
+  // (merges, commits).
+  std::uint64_t bytes_written() const { return wal_bytes_written + run_bytes_written + data_bytes_written; }
+  // Write amplification: bytes_written() per byte of user data written (0
+  // before any write).
   double write_amplification() const {
-    return user_bytes_written == 0
-               ? 0.0
-               : static_cast<double>(wal_bytes_written + run_bytes_written + data_bytes_written) /
-                     static_cast<double>(user_bytes_written);
+    return user_bytes_written == 0 ? 0.0
+                                   : static_cast<double>(bytes_written()) / static_cast<double>(user_bytes_written);
   }
 
   // Average batches per group (0 when no group ran).

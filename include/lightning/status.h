@@ -31,6 +31,7 @@ class [[nodiscard]] Status {
     kBusy = 5,             // the resource is held by someone else (e.g. LOCK)
     kNotSupported = 6,     // the request is valid but not offered
     kAborted = 7,          // the database refuses writes after an earlier I/O failure
+    kConflict = 8,         // a transaction lost a validation race: retry it
   };
 
   Status() noexcept = default;  // ok
@@ -45,6 +46,7 @@ class [[nodiscard]] Status {
   static Status busy(std::string_view msg) { return Status(Code::kBusy, msg); }
   static Status not_supported(std::string_view msg) { return Status(Code::kNotSupported, msg); }
   static Status aborted(std::string_view msg) { return Status(Code::kAborted, msg); }
+  static Status conflict(std::string_view msg) { return Status(Code::kConflict, msg); }
 
   bool is_ok() const noexcept { return code_ == Code::kOk; }
   explicit operator bool() const noexcept { return is_ok(); }
@@ -56,6 +58,9 @@ class [[nodiscard]] Status {
   bool is_busy() const noexcept { return code_ == Code::kBusy; }
   bool is_not_supported() const noexcept { return code_ == Code::kNotSupported; }
   bool is_aborted() const noexcept { return code_ == Code::kAborted; }
+  bool is_conflict() const noexcept { return code_ == Code::kConflict; }
+  // Conflict or Busy: trying the same thing again later may succeed.
+  bool is_retryable() const noexcept { return code_ == Code::kConflict || code_ == Code::kBusy; }
 
   // The human-readable detail (names the key, file or offset involved).
   const std::string& message() const noexcept { return message_; }

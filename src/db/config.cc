@@ -68,6 +68,14 @@ Status Config::validate() const {
     return bad_field("slowdown_write_rate", "must be at most 16 GiB/s (got " +
                                                 std::to_string(slowdown_write_rate) + ")");
   }
+  if (max_active_transactions < 1 || max_active_transactions > 1'000'000) {
+    return bad_field("max_active_transactions", "must be 1 .. 1000000 (got " +
+                                                    std::to_string(max_active_transactions) + ")");
+  }
+  if (max_transaction_writes < 1 || max_transaction_writes > (1u << 24)) {
+    return bad_field("max_transaction_writes", "must be 1 .. 16777216 (got " +
+                                                   std::to_string(max_transaction_writes) + ")");
+  }
   if (error_if_exists && !create_if_missing) {
     return bad_field("error_if_exists",
                      "is set while create_if_missing is not: the open could never succeed");

@@ -22,7 +22,7 @@ Range Database::range(std::string_view begin, std::string_view end) {
   return Range(new_iterator(options));
 }
 
-Range Database::prefix(std::string_view prefix) {
+ReadOptions prefix_read_options(std::string_view prefix) {
   ReadOptions options;
   if (!prefix.empty()) {
     options.lower_bound = std::string(prefix);
@@ -35,7 +35,17 @@ Range Database::prefix(std::string_view prefix) {
       options.upper_bound = std::move(upper);
     }
   }
-  return Range(new_iterator(options));
+  return options;
+}
+
+Range Database::prefix(std::string_view prefix) { return Range(new_iterator(prefix_read_options(prefix))); }
+
+Result<std::optional<std::string>> Database::get_tx(TxId id, std::string_view key) {
+  std::string value;
+  auto found = get_tx(id, key, value);
+  if (!found) return found.status();
+  if (!*found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(value));
 }
 
 }  // namespace lightning

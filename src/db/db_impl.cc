@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "db/db_iterator.h"
 #include "db/merging_iterator.h"
@@ -24,12 +25,28 @@ void update_max(std::atomic<std::uint64_t>& slot, std::uint64_t v) {
 }  // namespace
 
 struct DatabaseImpl::Writer {
-  explicit Writer(const WriteBatch* b) : batch(b) {}
+  Writer(const WriteBatch* b, const TxnValidation* t) : batch(b), txn(t) {}
   const WriteBatch* batch;
+  const TxnValidation* txn;  // a transaction's commit: validated by the leader
   Status status;
   bool done = false;
+  bool rejected = false;  // failed validation: status says why; not written
   CondVar cv;
 };
+
+namespace {
+// Collects the keys of a batch (the keys earlier members of a commit group
+// write, which later transactions in the group must not have relied on).
+class KeyCollector final : public WriteBatch::Handler {
+ public:
+  explicit KeyCollector(std::set<std::string, std::less<>>* keys) : keys_(keys) {}
+  void put(std::string_view key, std::string_view) override { keys_->emplace(key); }
+  void remove(std::string_view key) override { keys_->emplace(key); }
+
+ private:
+  std::set<std::string, std::less<>>* keys_;
+};
+}  // namespace
 
 DatabaseImpl::DatabaseImpl(std::string dir, const Config& config, std::shared_ptr<FileSystem> fs)
     : dir_(std::move(dir)), config_(config), fs_(std::move(fs)),
@@ -121,8 +138,8 @@ void DatabaseImpl::record_background_error(const Status& s) {
   }
 }
 
-Status DatabaseImpl::commit(const WriteBatch* batch) {
-  Writer self(batch);
+Status DatabaseImpl::commit(const WriteBatch* batch, const TxnValidation* txn) {
+  Writer self(batch, txn);
   std::vector<Writer*> group;
   SequenceNumber first_seq = 0;
 
@@ -160,13 +177,37 @@ Status DatabaseImpl::commit(const WriteBatch* batch) {
     std::size_t group_bytes = 0;
     for (const Writer* w : group) group_bytes += w->batch->byte_size();
     maybe_slow_down(group_bytes);
+    // Transactions are validated here, in commit order: against everything
+    // committed before this group (the leader is the only writer, so the
+    // current version holds it all) and against the earlier batches of this
+    // group. Rejected ones are left out.
+    std::vector<Writer*> accepted;
+    const bool has_txn = std::any_of(group.begin(), group.end(), [](const Writer* w) { return w->txn != nullptr; });
+    if (has_txn) {
+      const std::shared_ptr<const Version> v = current_version();
+      std::set<std::string, std::less<>> group_writes;
+      KeyCollector collect(&group_writes);
+      for (Writer* w : group) {
+        if (w->txn != nullptr) {
+          Status valid = validate_transaction(*w->txn->state, *v, group_writes);
+          if (!valid.is_ok()) {
+            w->rejected = true;
+            w->status = valid;
+            continue;
+          }
+        }
+        (void)w->batch->iterate(collect);
+        accepted.push_back(w);
+      }
+    }
+    const std::vector<Writer*>& written = has_txn ? accepted : group;
     first_seq = next_sequence_;
-    status = write_group_to_wal(group, first_seq);
-    if (status.is_ok()) {
+    status = written.empty() ? Status::ok() : write_group_to_wal(written, first_seq);
+    if (status.is_ok() && !written.empty()) {
       // The leader is the memtable's single writer (invariant 1).
       SequenceNumber seq = first_seq;
       std::uint64_t puts = 0, removes = 0, bytes = 0;
-      for (Writer* w : group) {
+      for (Writer* w : written) {
         auto counts = WriteBatchInternal::insert_into(*w->batch, seq, *active_mem_);
         seq += w->batch->count();
         puts += counts.puts;
@@ -178,7 +219,7 @@ Status DatabaseImpl::commit(const WriteBatch* batch) {
       counters_.puts.fetch_add(puts, std::memory_order_relaxed);
       counters_.removes.fetch_add(removes, std::memory_order_relaxed);
       counters_.user_bytes.fetch_add(bytes, std::memory_order_relaxed);
-      counters_.writes.fetch_add(group.size(), std::memory_order_relaxed);
+      counters_.writes.fetch_add(written.size(), std::memory_order_relaxed);
       counters_.groups.fetch_add(1, std::memory_order_relaxed);
       update_max(counters_.max_group, group.size());
       // A full memtable is frozen before leadership passes on: the next
@@ -187,7 +228,7 @@ Status DatabaseImpl::commit(const WriteBatch* batch) {
         Status sw = switch_memtable();
         if (!sw.is_ok()) record_background_error(sw);  // this group is durable already
       }
-    } else {
+    } else if (!status.is_ok()) {
       record_background_error(status);
     }
   }
@@ -197,14 +238,14 @@ Status DatabaseImpl::commit(const WriteBatch* batch) {
     Writer* w = writers_.front();
     writers_.pop_front();
     if (w != &self) {
-      w->status = status;
+      if (!w->rejected) w->status = status;
       w->done = true;
       w->cv.notify_one();
     }
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
   mu_.unlock();
-  return status;
+  return self.rejected ? self.status : status;
 }
 
 Status DatabaseImpl::write_group_to_wal(const std::vector<Writer*>& group,
@@ -502,6 +543,10 @@ Stats DatabaseImpl::stats() const {
   s.max_write_stall_micros = get(counters_.max_stall);
   s.write_slowdowns = get(counters_.slowdowns);
   s.write_slowdown_micros = get(counters_.slowdown_micros);
+  s.active_transactions = active_txns_.load(std::memory_order_relaxed);
+  s.transactions_committed = get(counters_.txn_committed);
+  s.transaction_conflicts = get(counters_.txn_conflicts);
+  s.transactions_rolled_back = get(counters_.txn_rolled_back);
   s.flushes = get(counters_.flushes);
   s.flush_micros = get(counters_.flush_micros);
   s.wal_segments_deleted = get(counters_.wal_segments_deleted);

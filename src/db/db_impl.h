@@ -40,6 +40,8 @@
 #include <set>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,6 +49,7 @@
 #include <vector>
 
 #include "db/dbformat.h"
+#include "db/transaction_state.h"
 #include "db/version.h"
 #include "lightning/database.h"
 #include "lightning/file_system.h"
@@ -90,6 +93,14 @@ class DatabaseImpl final : public Database {
   Result<std::vector<std::optional<std::string>>> batch_get(const ReadOptions& options,
                                                             std::span<const std::string_view> keys) override;
   Snapshot snapshot() override;
+  Result<Transaction> transaction(IsolationLevel level) override;
+  Result<TxId> begin_transaction(IsolationLevel level) override;
+  Status put_tx(TxId id, std::string_view key, std::string_view value) override;
+  Result<bool> get_tx(TxId id, std::string_view key, std::string& value) override;
+  Status delete_tx(TxId id, std::string_view key) override;
+  Status commit_transaction(TxId id) override;
+  Status rollback_transaction(TxId id) override;
+  using Database::get_tx;
   using Database::get;
   using Database::batch_get;
 
@@ -115,6 +126,26 @@ class DatabaseImpl final : public Database {
   mutable Mutex hooks_mu_;
   TestHooks hooks_ GUARDED_BY(hooks_mu_);
 
+  // ---- transactions (transaction.cc) ----
+  friend class Transaction;
+  Result<std::shared_ptr<Transaction::State>> begin_state(IsolationLevel level);
+  void finish_state(Transaction::State& st);
+  Status txn_write(Transaction::State& st, std::string_view key, std::optional<std::string_view> value);
+  Result<bool> txn_get(Transaction::State& st, std::string_view key, std::string& value);
+  std::unique_ptr<Iterator> txn_iterator(const std::shared_ptr<Transaction::State>& st,
+                                         const ReadOptions& options);
+  Status txn_commit(Transaction::State& st);
+  Status txn_rollback(Transaction::State& st);
+  Result<std::shared_ptr<Transaction::State>> find_txn(TxId id, bool remove) EXCLUDES(txn_mu_);
+  // Conflict if another commit wrote what st must not see changed (its
+  // write set; at kSerializable also its reads and scanned ranges) since st
+  // began: a write in v newer than st's snapshot, or a key in group_writes
+  // (written by an earlier batch of the same commit group).
+  Status validate_transaction(const Transaction::State& st, const Version& v,
+                              const std::set<std::string, std::less<>>& group_writes);
+  Result<bool> changed_since(const Version& v, SequenceNumber after, const std::optional<std::string>& lo,
+                             const std::optional<std::string>& hi, bool point);
+
   struct Writer;
   struct Counters {
     std::atomic<std::uint64_t> puts{0}, removes{0}, gets{0}, writes{0}, user_bytes{0};
@@ -123,6 +154,7 @@ class DatabaseImpl final : public Database {
     std::atomic<std::uint64_t> records_replayed{0}, bytes_dropped{0};
     std::atomic<std::uint64_t> flushes{0}, flush_micros{0}, stalls{0}, stall_micros{0}, max_stall{0};
     std::atomic<std::uint64_t> slowdowns{0}, slowdown_micros{0};
+    std::atomic<std::uint64_t> txn_committed{0}, txn_conflicts{0}, txn_rolled_back{0};
     std::atomic<std::uint64_t> wal_segments_deleted{0};
     std::atomic<std::uint64_t> run_bytes_written{0}, merges{0}, merge_micros{0};
   };
@@ -144,7 +176,9 @@ class DatabaseImpl final : public Database {
   // Commits batch through the group-commit queue.
   // Commits batch through the group-commit queue; a null batch is a flush
   // request (the leader freezes the active memtable).
-  Status commit(const WriteBatch* batch) EXCLUDES(mu_);
+  // txn: validated by the leader before the batch is written (a Conflict
+  // leaves it out of the group and is returned); null for plain writes.
+  Status commit(const WriteBatch* batch, const TxnValidation* txn = nullptr) EXCLUDES(mu_);
   // Leader only: appends the group to the WAL, syncs per mode, rotates.
   Status write_group_to_wal(const std::vector<Writer*>& group, SequenceNumber first_seq)
       EXCLUDES(mu_, wal_mu_);
@@ -172,7 +206,7 @@ class DatabaseImpl final : public Database {
   // commit (the caller is the tree writer).
   Status publish(const pagestore::TreeRoot& root, std::shared_ptr<const TreeVersion> tree,
                  SequenceNumber last_sequence, std::uint64_t wal_floor, bool drop_imm,
-                 const std::vector<RunRef>* runs) REQUIRES(commit_mu_);
+                 const std::vector<RunRef>* runs, SequenceNumber tree_max_sequence = 0) REQUIRES(commit_mu_);
   // Writes a frozen memtable to a new run file (synced); returns it.
   Result<RunRef> write_run(const MemTable& imm);
   Result<std::shared_ptr<const run::RunReader>> open_run(std::uint64_t number);
@@ -290,6 +324,12 @@ class DatabaseImpl final : public Database {
   std::jthread sync_thread_;
 
   mutable Counters counters_;
+
+  // ---- transactions ----
+  std::atomic<std::uint32_t> active_txns_{0};
+  Mutex txn_mu_;  // the id-style API's table
+  std::map<TxId, std::shared_ptr<Transaction::State>> txns_ GUARDED_BY(txn_mu_);
+  TxId next_txn_id_ GUARDED_BY(txn_mu_) = 1;
 
   // ---- snapshots ----
   const std::uint64_t instance_id_;  // unique per DatabaseImpl in this process

@@ -174,7 +174,7 @@ Status DatabaseImpl::publish_tree(const pagestore::TreeRoot& root, SequenceNumbe
 
 Status DatabaseImpl::publish(const pagestore::TreeRoot& root, std::shared_ptr<const TreeVersion> tree,
                              SequenceNumber last_sequence, std::uint64_t wal_floor, bool drop_imm,
-                             const std::vector<RunRef>* runs) {
+                             const std::vector<RunRef>* runs, SequenceNumber tree_max_sequence) {
   pagestore::Meta next;
   next.root = root.root;
   next.tree_height = root.height;
@@ -198,6 +198,7 @@ Status DatabaseImpl::publish(const pagestore::TreeRoot& root, std::shared_ptr<co
     fresh->epoch = store_->durable_meta().epoch;
     fresh->ticket = store_->register_reader(fresh->epoch);
     fresh->inner = build_inner_index(root);
+    fresh->max_sequence = std::max(tree_max_sequence, current_version()->tree->max_sequence);
     tree = std::move(fresh);
   }
   MutexLock l(version_mu_);
@@ -287,7 +288,10 @@ Status DatabaseImpl::merge_runs() {
     }
     // The newest durable sequence and floor (flush commits moved them on).
     const pagestore::Meta durable = store_->durable_meta();
-    Status s = publish(*root, nullptr, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false, &remaining);
+    SequenceNumber merged_max = 0;
+    for (const RunRef& r : inputs) merged_max = std::max(merged_max, r.reader->properties().max_sequence);
+    Status s = publish(*root, nullptr, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false, &remaining,
+                       merged_max);
     if (!s.is_ok()) {
       store_->abandon_tree_writes();
       return s.with_context("merge commit");

@@ -226,6 +226,7 @@ Status DatabaseImpl::recover() {
   tree->epoch = meta.epoch;
   tree->ticket = store_->register_reader(meta.epoch);
   tree->inner = build_inner_index(tree->root);
+  tree->max_sequence = meta.last_sequence;  // at most; nothing began before it
   auto v = std::make_shared<Version>();
   v->mem = active_mem_;
   v->runs = std::move(runs);

@@ -48,6 +48,10 @@ std::string Stats::to_string() const {
   row("snapshots", snapshots);
   row("oldest_snapshot_micros", oldest_snapshot_micros);
   row("snapshot_pinned_bytes", snapshot_pinned_bytes);
+  row("active_transactions", active_transactions);
+  row("transactions_committed", transactions_committed);
+  row("transaction_conflicts", transaction_conflicts);
+  row("transactions_rolled_back", transactions_rolled_back);
   row("cache_hits", cache_hits);
   row("cache_misses", cache_misses);
   row("cache_usage_bytes", cache_usage_bytes);

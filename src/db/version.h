@@ -26,6 +26,10 @@ struct TreeVersion {
   // Its inner pages pinned in the page cache (up to a quarter of the
   // cache), so a point read looks up only the leaf in the cache. May be null.
   std::shared_ptr<const pagestore::InnerIndex> inner;
+  // No entry in the tree is newer than this (the tree keeps no sequence
+  // numbers per key). Transactions that began before it cannot tell which
+  // keys the tree's last merges changed (docs/transactions.md).
+  SequenceNumber max_sequence = 0;
 };
 
 // A live run file and its reader (which keeps the file open; an obsolete

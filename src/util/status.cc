@@ -14,6 +14,7 @@ std::string_view code_name(Status::Code code) noexcept {
     case Status::Code::kBusy: return "Busy";
     case Status::Code::kNotSupported: return "NotSupported";
     case Status::Code::kAborted: return "Aborted";
+    case Status::Code::kConflict: return "Conflict";
   }
   return "Unknown";
 }

@@ -64,8 +64,7 @@ class LightningEngine final : public Engine {
   void settle() override { check(db_->flush_lsm(), "flush_lsm"); }
   BytesWritten bytes_written() override {
     auto st = db_->stats();
-    return {st.wal_bytes_written + st.data_bytes_written,
-            "Stats::wal_bytes_written + data_bytes_written"};
+    return {st.bytes_written(), "Stats::bytes_written(): WAL + run files + data file"};
   }
 
  private:
