@@ -1,4 +1,4 @@
-// Lightning DB quick start: open, write, read, iterate, batch, stats.
+// Lightning DB quick start: open, write, read, iterate, batch, transaction, stats.
 //
 //   ./basic_usage [directory]     (default: a fresh directory under /tmp)
 #include <lightning/lightning.h>
@@ -71,6 +71,26 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
     std::cout << "batch_get(" << keys[i] << ") = " << (*many)[i].value_or("<absent>") << '\n';
   }
+
+  // A transaction: move 10 from account a to b. Serializable: the commit is
+  // refused (Conflict) if anything it read changed meanwhile; retry then.
+  (void)db->put("acct:a", "100");
+  (void)db->put("acct:b", "0");
+  for (int attempt = 0;; ++attempt) {
+    auto t = db->transaction(lightning::IsolationLevel::kSerializable);
+    if (!t) return fail(t.status());
+    auto a = t->get("acct:a");
+    auto b = t->get("acct:b");
+    if (!a) return fail(a.status());
+    if (!b) return fail(b.status());
+    (void)t->put("acct:a", std::to_string(std::stol(a->value_or("0")) - 10));
+    (void)t->put("acct:b", std::to_string(std::stol(b->value_or("0")) + 10));
+    lightning::Status s = t->commit();
+    if (s) break;
+    if (!s.is_conflict() || attempt == 10) return fail(s);
+  }
+  std::cout << "after the transfer: acct:a = " << db->get("acct:a")->value_or("?")
+            << ", acct:b = " << db->get("acct:b")->value_or("?") << '\n';
 
   // Bad input is an error, never a crash.
   auto bad = db->put("", "x");

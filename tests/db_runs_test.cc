@@ -268,8 +268,8 @@ TEST_F(DbRunsTest, ConfigValidatesRunSettings) {
   c.stop_runs = 257;
   EXPECT_NE(c.validate().message().find("stop_runs"), std::string::npos);
   c = Config{};
-  EXPECT_EQ(c.effective_slowdown_runs(), 24u);
-  EXPECT_EQ(c.effective_stop_runs(), 32u);
+  EXPECT_EQ(c.effective_slowdown_runs(), 36u);
+  EXPECT_EQ(c.effective_stop_runs(), 48u);
   c.max_runs = 1;
   EXPECT_EQ(c.effective_slowdown_runs(), 2u);
   EXPECT_EQ(c.effective_stop_runs(), 2u);

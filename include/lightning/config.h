@@ -97,9 +97,9 @@ struct Config {
   std::uint32_t bloom_bits_per_key = 10;
   // 0.01 .. 100. Larger: fewer, bigger merges (lower write amplification,
   // more runs to probe per read).
-  double merge_ratio = 1.0;
+  double merge_ratio = 2.0;
   // 1 .. 64. 1 starts a merge after every flush.
-  std::uint32_t max_runs = 16;
+  std::uint32_t max_runs = 24;
   // Backpressure (Stats::write_slowdowns, write_stalls). While at least
   // slowdown_runs runs exist, each commit group is delayed so that writes
   // are admitted at about slowdown_write_rate bytes per second (the merge

@@ -99,6 +99,9 @@ class Transaction {
   std::uint64_t start_sequence() const;
   // Entries in the write set (one per key).
   std::size_t write_count() const;
+  // After a successful commit with writes: the sequence number of its first
+  // write (commits are ordered by it); 0 otherwise.
+  std::uint64_t commit_sequence() const;
 
   struct State;  // engine-side; opaque
 

@@ -25,9 +25,9 @@ void update_max(std::atomic<std::uint64_t>& slot, std::uint64_t v) {
 }  // namespace
 
 struct DatabaseImpl::Writer {
-  Writer(const WriteBatch* b, const TxnValidation* t) : batch(b), txn(t) {}
+  Writer(const WriteBatch* b, TxnValidation* t) : batch(b), txn(t) {}
   const WriteBatch* batch;
-  const TxnValidation* txn;  // a transaction's commit: validated by the leader
+  TxnValidation* txn;  // a transaction's commit: validated by the leader
   Status status;
   bool done = false;
   bool rejected = false;  // failed validation: status says why; not written
@@ -138,7 +138,7 @@ void DatabaseImpl::record_background_error(const Status& s) {
   }
 }
 
-Status DatabaseImpl::commit(const WriteBatch* batch, const TxnValidation* txn) {
+Status DatabaseImpl::commit(const WriteBatch* batch, TxnValidation* txn) {
   Writer self(batch, txn);
   std::vector<Writer*> group;
   SequenceNumber first_seq = 0;
@@ -188,7 +188,7 @@ Status DatabaseImpl::commit(const WriteBatch* batch, const TxnValidation* txn) {
       std::set<std::string, std::less<>> group_writes;
       KeyCollector collect(&group_writes);
       for (Writer* w : group) {
-        if (w->txn != nullptr) {
+        if (w->txn != nullptr && w->txn->state->level != IsolationLevel::kReadCommitted) {
           Status valid = validate_transaction(*w->txn->state, *v, group_writes);
           if (!valid.is_ok()) {
             w->rejected = true;
@@ -208,6 +208,7 @@ Status DatabaseImpl::commit(const WriteBatch* batch, const TxnValidation* txn) {
       SequenceNumber seq = first_seq;
       std::uint64_t puts = 0, removes = 0, bytes = 0;
       for (Writer* w : written) {
+        if (w->txn != nullptr) w->txn->first_sequence = seq;
         auto counts = WriteBatchInternal::insert_into(*w->batch, seq, *active_mem_);
         seq += w->batch->count();
         puts += counts.puts;

@@ -178,7 +178,7 @@ class DatabaseImpl final : public Database {
   // request (the leader freezes the active memtable).
   // txn: validated by the leader before the batch is written (a Conflict
   // leaves it out of the group and is returned); null for plain writes.
-  Status commit(const WriteBatch* batch, const TxnValidation* txn = nullptr) EXCLUDES(mu_);
+  Status commit(const WriteBatch* batch, TxnValidation* txn = nullptr) EXCLUDES(mu_);
   // Leader only: appends the group to the WAL, syncs per mode, rotates.
   Status write_group_to_wal(const std::vector<Writer*>& group, SequenceNumber first_seq)
       EXCLUDES(mu_, wal_mu_);

@@ -276,6 +276,7 @@ IsolationLevel Transaction::isolation() const {
 }
 std::uint64_t Transaction::start_sequence() const { return state_ != nullptr ? state_->snapshot.sequence() : 0; }
 std::size_t Transaction::write_count() const { return state_ != nullptr ? state_->writes.size() : 0; }
+std::uint64_t Transaction::commit_sequence() const { return state_ != nullptr ? state_->commit_sequence : 0; }
 
 // ---------------------------------------------------------------- engine
 
@@ -309,10 +310,9 @@ Result<Transaction> DatabaseImpl::transaction(IsolationLevel level) {
 
 void DatabaseImpl::finish_state(Transaction::State& st) {
   st.open = false;
-  st.writes.clear();
-  st.reads.clear();
-  st.ranges.clear();
-  st.snapshot.reset();  // the pinned version goes now, not with the handle
+  // The write set, reads and ranges stay until the state goes (an iterator
+  // not yet destroyed still points into them); the pinned version goes now.
+  st.snapshot.reset();
   active_txns_.fetch_sub(1);
 }
 
@@ -394,7 +394,8 @@ Status DatabaseImpl::txn_commit(Transaction::State& st) {
     }
     if (s.is_ok()) {
       TxnValidation validation{&st};
-      s = commit(&batch, st.level == IsolationLevel::kReadCommitted ? nullptr : &validation);
+      s = commit(&batch, &validation);
+      if (s.is_ok()) st.commit_sequence = validation.first_sequence;
     }
   }
   finish_state(st);

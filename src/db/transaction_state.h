@@ -42,12 +42,14 @@ struct Transaction::State {
   std::vector<std::string> reads;
   std::vector<ScannedRange> ranges;
   bool open = true;
+  std::uint64_t commit_sequence = 0;  // set by a successful commit with writes
   Mutex mu;  // the id-style API's per-transaction serialization
 };
 
 // What the commit queue's leader validates for a transaction's batch.
 struct TxnValidation {
   const Transaction::State* state;
+  std::uint64_t first_sequence = 0;  // out: the batch's first sequence number
 };
 
 }  // namespace lightning

@@ -38,6 +38,9 @@ struct EngineSettings {
   // Block cache of RocksDB and LevelDB, page cache of Lightning DB, in MiB.
   // LMDB and lightning-mmap rely on the OS page cache instead.
   std::size_t cache_mb = 128;
+  // The run uses Engine::begin_txn() (the oltp workloads): RocksDB opens as
+  // an OptimisticTransactionDB.
+  bool transactions = false;
 };
 
 using KeyValue = std::pair<std::string_view, std::string_view>;
@@ -55,6 +58,18 @@ class Cursor {
   // REQUIRES: valid()
   virtual std::string_view key() const = 0;
   virtual std::string_view value() const = 0;
+};
+
+// One read-write transaction (the oltp workloads). Reads see the
+// transaction's snapshot and its own writes; commit() is durable per
+// EngineSettings::sync and returns false when the store refused the commit
+// because of a conflicting commit (nothing was written; retry).
+class Txn {
+ public:
+  virtual ~Txn() = default;
+  virtual bool get(std::string_view key, std::string* value) = 0;
+  virtual void put(std::string_view key, std::string_view value) = 0;
+  virtual bool commit() = 0;
 };
 
 // Bytes the engine has written to storage since it was opened, and where
@@ -81,6 +96,8 @@ class Engine {
   virtual void settle() = 0;
   // Default: /proc/self/io write_bytes of this (per-run) process.
   virtual BytesWritten bytes_written();
+  // A new transaction; null when the store has none (LevelDB).
+  virtual std::unique_ptr<Txn> begin_txn() { return nullptr; }
 };
 
 // Names of the engines compiled into this binary, lightning first.

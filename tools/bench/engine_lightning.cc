@@ -38,6 +38,28 @@ class LightningCursor final : public Cursor {
   std::unique_ptr<lightning::Iterator> it_;
 };
 
+// Snapshot isolation: first committer wins on the written keys, the
+// guarantee RocksDB's optimistic transactions give.
+class LightningTxn final : public Txn {
+ public:
+  explicit LightningTxn(lightning::Transaction t) : t_(std::move(t)) {}
+  bool get(std::string_view key, std::string* value) override {
+    auto r = t_.get(key, *value);
+    if (!r) check(r.status(), "Transaction::get");
+    return *r;
+  }
+  void put(std::string_view key, std::string_view value) override { check(t_.put(key, value), "Transaction::put"); }
+  bool commit() override {
+    lightning::Status s = t_.commit();
+    if (s.is_conflict()) return false;
+    check(s, "Transaction::commit");
+    return true;
+  }
+
+ private:
+  lightning::Transaction t_;
+};
+
 class LightningEngine final : public Engine {
  public:
   explicit LightningEngine(std::unique_ptr<lightning::Database> db) : db_(std::move(db)) {}
@@ -62,6 +84,11 @@ class LightningEngine final : public Engine {
   }
   // Like the peers' full compaction: the memtable is merged into the B+tree.
   void settle() override { check(db_->flush_lsm(), "flush_lsm"); }
+  std::unique_ptr<Txn> begin_txn() override {
+    auto t = db_->transaction(lightning::IsolationLevel::kSnapshot);
+    if (!t) check(t.status(), "transaction");
+    return std::make_unique<LightningTxn>(std::move(*t));
+  }
   BytesWritten bytes_written() override {
     auto st = db_->stats();
     return {st.bytes_written(), "Stats::bytes_written(): WAL + run files + data file"};

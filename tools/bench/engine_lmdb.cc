@@ -52,6 +52,38 @@ class LmdbCursor final : public Cursor {
   bool valid_ = false;
 };
 
+// LMDB's write transaction: writers are serialized by LMDB's writer lock
+// (held from begin to commit), so a commit never conflicts.
+class LmdbTxn final : public Txn {
+ public:
+  LmdbTxn(MDB_env* env, MDB_dbi dbi) : dbi_(dbi) { check(mdb_txn_begin(env, nullptr, 0, &txn_), "mdb_txn_begin"); }
+  ~LmdbTxn() override {
+    if (txn_ != nullptr) mdb_txn_abort(txn_);
+  }
+  bool get(std::string_view key, std::string* value) override {
+    MDB_val k = val(key), v{};
+    int rc = mdb_get(txn_, dbi_, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    check(rc, "mdb_get");
+    value->assign(view(v));
+    return true;
+  }
+  void put(std::string_view key, std::string_view value) override {
+    MDB_val k = val(key), v = val(value);
+    check(mdb_put(txn_, dbi_, &k, &v, 0), "mdb_put");
+  }
+  bool commit() override {
+    MDB_txn* t = txn_;
+    txn_ = nullptr;
+    check(mdb_txn_commit(t), "mdb_txn_commit");
+    return true;
+  }
+
+ private:
+  MDB_dbi dbi_;
+  MDB_txn* txn_ = nullptr;
+};
+
 class LmdbEngine final : public Engine {
  public:
   LmdbEngine(MDB_env* env, MDB_dbi dbi) : env_(env), dbi_(dbi) {}
@@ -93,6 +125,7 @@ class LmdbEngine final : public Engine {
     commit(txn, rc, "mdb_put");
   }
   std::unique_ptr<Cursor> new_cursor() override { return std::make_unique<LmdbCursor>(env_, dbi_); }
+  std::unique_ptr<Txn> begin_txn() override { return std::make_unique<LmdbTxn>(env_, dbi_); }
   void settle() override { check(mdb_env_sync(env_, 1), "mdb_env_sync"); }
 
  private:

@@ -6,6 +6,8 @@
 #include <rocksdb/options.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/optimistic_transaction_db.h>
+#include <rocksdb/utilities/transaction.h>
 #include <rocksdb/write_batch.h>
 
 #include "engine.h"
@@ -38,11 +40,46 @@ class RocksCursor final : public Cursor {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
+// An optimistic transaction with a snapshot: reads at the snapshot, and
+// commit fails (Busy) if a written key was committed by someone else since.
+class RocksTxn final : public Txn {
+ public:
+  explicit RocksTxn(rocksdb::Transaction* t) : t_(t) { read_.snapshot = t_->GetSnapshot(); }
+  bool get(std::string_view key, std::string* value) override {
+    auto s = t_->Get(read_, slice(key), value);
+    if (s.IsNotFound()) return false;
+    check(s, "Transaction::Get");
+    return true;
+  }
+  void put(std::string_view key, std::string_view value) override {
+    check(t_->Put(slice(key), slice(value)), "Transaction::Put");
+  }
+  bool commit() override {
+    auto s = t_->Commit();
+    if (s.IsBusy() || s.IsTryAgain()) return false;
+    check(s, "Transaction::Commit");
+    return true;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::Transaction> t_;
+  rocksdb::ReadOptions read_;
+};
+
 class RocksEngine final : public Engine {
  public:
-  RocksEngine(rocksdb::DB* db, std::shared_ptr<rocksdb::Statistics> stats, bool sync)
-      : db_(db), stats_(std::move(stats)) {
+  // txn_db: the same database opened as an OptimisticTransactionDB (owns db),
+  // or null.
+  RocksEngine(rocksdb::DB* db, rocksdb::OptimisticTransactionDB* txn_db,
+              std::shared_ptr<rocksdb::Statistics> stats, bool sync)
+      : db_(txn_db != nullptr ? txn_db : db), txn_db_(txn_db), stats_(std::move(stats)) {
     write_.sync = sync;
+  }
+  std::unique_ptr<Txn> begin_txn() override {
+    if (txn_db_ == nullptr) return nullptr;
+    rocksdb::OptimisticTransactionOptions options;
+    options.set_snapshot = true;
+    return std::make_unique<RocksTxn>(txn_db_->BeginTransaction(write_, options));
   }
   ~RocksEngine() override { (void)db_->Close(); }
 
@@ -79,6 +116,7 @@ class RocksEngine final : public Engine {
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::OptimisticTransactionDB* txn_db_;  // db_ itself, when opened so
   std::shared_ptr<rocksdb::Statistics> stats_;
   rocksdb::WriteOptions write_;
 };
@@ -96,9 +134,14 @@ std::unique_ptr<Engine> open_rocksdb(const std::string& dir, const EngineSetting
   table.block_cache = rocksdb::NewLRUCache(settings.cache_mb << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (settings.transactions) {
+    rocksdb::OptimisticTransactionDB* txn_db = nullptr;
+    check(rocksdb::OptimisticTransactionDB::Open(options, dir, &txn_db), "OptimisticTransactionDB::Open");
+    return std::make_unique<RocksEngine>(nullptr, txn_db, options.statistics, settings.sync);
+  }
   rocksdb::DB* db = nullptr;
   check(rocksdb::DB::Open(options, dir, &db), "Open");
-  return std::make_unique<RocksEngine>(db, options.statistics, settings.sync);
+  return std::make_unique<RocksEngine>(db, nullptr, options.statistics, settings.sync);
 }
 
 }  // namespace bench

@@ -35,6 +35,7 @@ nlohmann::json result_to_json(const RunResult& r) {
       {"write_amp", r.write_amp ? nlohmann::json(*r.write_amp) : nlohmann::json(nullptr)},
       {"write_amp_source", r.write_amp_source},
       {"background_writes", r.background_writes},
+      {"aborts", r.aborts},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
   };
 }
@@ -68,6 +69,7 @@ RunResult result_from_json(const nlohmann::json& j) {
   if (!j.at("write_amp").is_null()) r.write_amp = j.at("write_amp").get<double>();
   j.at("write_amp_source").get_to(r.write_amp_source);
   j.at("background_writes").get_to(r.background_writes);
+  if (j.contains("aborts")) j.at("aborts").get_to(r.aborts);
   return r;
 }
 
@@ -234,6 +236,21 @@ std::vector<std::string> Report::footer_lines() const {
     any = true;
   }
   if (any) lines.push_back(group);
+  // Transactions: refused commits per committed transaction.
+  for (const char* w : {"oltp", "oltp_mt"}) {
+    std::string line = std::string(w) + " aborts (conflicts retried) per committed transaction:";
+    any = false;
+    for (const std::string& e : options_.engines) {
+      const Summary* s = find(w, e);
+      if (s == nullptr || s->median.ops == 0) continue;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " %s %.4f", e.c_str(),
+                    static_cast<double>(s->median.aborts) / static_cast<double>(s->median.ops));
+      line += buf;
+      any = true;
+    }
+    if (any) lines.push_back(line);
+  }
   // Geometric mean of the ratios over the workloads every engine completed.
   std::string geo = "geometric mean of ops/s vs " + options_.baseline + ":";
   any = false;

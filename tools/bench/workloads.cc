@@ -47,6 +47,10 @@ constexpr std::array kWorkloads = {
              "seek to a random key + next 100 (ops/10 seeks)"},
     Workload{"scan", Kind::kScan, true, false, "one full forward scan (N entries)"},
     Workload{"deleterandom", Kind::kDeleteRandom, true, false, "remove random existing keys"},
+    Workload{"oltp", Kind::kOltp, true, false,
+             "--sync-ops transactions: read 4 random keys, update 2 of them, commit (durable; "
+             "a conflict is retried and counted as an abort), 1 thread"},
+    Workload{"oltp_mt", Kind::kOltpMt, true, true, "oltp with --threads threads"},
     Workload{"ycsb_a", Kind::kYcsbA, true, false, "YCSB A: 50% read, 50% update, zipfian"},
     Workload{"ycsb_b", Kind::kYcsbB, true, false, "YCSB B: 95% read, 5% update, zipfian"},
     Workload{"ycsb_c", Kind::kYcsbC, true, false, "YCSB C: 100% read, zipfian"},
@@ -60,6 +64,7 @@ constexpr std::array kWorkloads = {
 struct ThreadStats {
   Histogram latency;
   std::uint64_t ops = 0;
+  std::uint64_t aborts = 0;      // oltp: refused commits
   std::uint64_t bytes = 0;       // key+value bytes moved (for MB/s)
   std::uint64_t user_bytes = 0;  // key+value bytes written
 };
@@ -284,6 +289,31 @@ void run_client(Context& cx, ThreadStats& ts, int t, std::uint64_t begin, std::u
       if (cursor->valid()) throw BenchError("scan found more than N entries");
       break;
     }
+    case Kind::kOltp:
+    case Kind::kOltpMt: {
+      std::string keys[4];
+      timed_loop(cx, ts, count, [&](std::uint64_t) {
+        while (true) {
+          auto txn = cx.db.begin_txn();
+          if (txn == nullptr) throw BenchError("the engine has no transactions");
+          for (std::string& k : keys) {
+            cx.keys.stored(rng() % cx.n, &k);
+            if (!txn->get(k, &value)) throw BenchError("existing key " + k + " was not found");
+            ts.bytes += k.size() + value.size();
+          }
+          for (int i = 0; i < 2; ++i) {
+            std::string_view v = cx.values.next(rng);
+            txn->put(keys[i], v);
+            ts.bytes += keys[i].size() + v.size();
+            ts.user_bytes += keys[i].size() + v.size();
+          }
+          if (txn->commit()) break;
+          ++ts.aborts;
+        }
+        return std::uint64_t{1};
+      });
+      break;
+    }
     default:
       run_ycsb(cx, ts, count, rng);
   }
@@ -341,6 +371,8 @@ std::uint64_t timed_ops(const Workload& w, const BenchOptions& o) {
       return o.num;
     case Kind::kFillSync:
     case Kind::kFillSyncMt:
+    case Kind::kOltp:
+    case Kind::kOltpMt:
       return o.sync_ops;
     case Kind::kDeleteRandom:
       return std::min(o.op_count(), o.num);
@@ -357,7 +389,8 @@ int client_threads(const Workload& w, const BenchOptions& o) {
 }
 
 bool uses_sync(const Workload& w, const BenchOptions& o) {
-  return w.kind == Kind::kFillSync || w.kind == Kind::kFillSyncMt || o.sync;
+  return w.kind == Kind::kFillSync || w.kind == Kind::kFillSyncMt || w.kind == Kind::kOltp ||
+         w.kind == Kind::kOltpMt || o.sync;
 }
 
 RunResult run_workload(const std::string& engine, const Workload& w, const BenchOptions& o,
@@ -365,6 +398,7 @@ RunResult run_workload(const std::string& engine, const Workload& w, const Bench
   EngineSettings settings;
   settings.sync = uses_sync(w, o);
   settings.cache_mb = o.cache_mb;
+  settings.transactions = w.kind == Kind::kOltp || w.kind == Kind::kOltpMt;
   auto db = open_engine(engine, dir, settings);
 
   const bool sync_fill = w.kind == Kind::kFillSync || w.kind == Kind::kFillSyncMt;
@@ -437,7 +471,9 @@ RunResult run_workload(const std::string& engine, const Workload& w, const Bench
     all.ops += ts.ops;
     all.bytes += ts.bytes;
     all.user_bytes += ts.user_bytes;
+    all.aborts += ts.aborts;
   }
+  r.aborts = all.aborts;
   r.ops = all.ops;
   r.seconds = seconds;
   r.ops_per_sec = seconds > 0 ? static_cast<double>(all.ops) / seconds : 0;

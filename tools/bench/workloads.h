@@ -29,6 +29,8 @@ enum class Kind {
   kSeekRandom,
   kScan,
   kDeleteRandom,
+  kOltp,
+  kOltpMt,
   // The YCSB kinds stay last: Context tests kind >= kYcsbA.
   kYcsbA,
   kYcsbB,
@@ -71,6 +73,7 @@ struct RunResult {
   std::optional<double> write_amp;  // engine / user bytes; none without writes
   std::string write_amp_source;
   std::uint64_t background_writes = 0;  // readwhilewriting: puts of the writer thread
+  std::uint64_t aborts = 0;             // oltp: commits refused (conflicts), retried
   std::string error;                    // empty when the run succeeded
 };
 
