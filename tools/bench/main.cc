@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < o.repeat; ++r) {
       for (const std::string& engine : o.engines) {
         bench::RunResult run = bench::run_in_child(engine, w, o, r);
-        if (!run.error.empty()) {
+        if (!run.error.empty() && !run.unsupported) {
           std::fprintf(stderr, "%s %s (repeat %d) failed: %s\n", engine.c_str(), name.c_str(),
                        r + 1, run.error.c_str());
         }

@@ -37,6 +37,7 @@ nlohmann::json result_to_json(const RunResult& r) {
       {"background_writes", r.background_writes},
       {"aborts", r.aborts},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+      {"unsupported", r.unsupported},
   };
 }
 
@@ -45,6 +46,7 @@ RunResult result_from_json(const nlohmann::json& j) {
   j.at("engine").get_to(r.engine);
   j.at("workload").get_to(r.workload);
   j.at("repeat").get_to(r.repeat);
+  if (j.contains("unsupported")) j.at("unsupported").get_to(r.unsupported);
   if (!j.at("error").is_null()) {
     j.at("error").get_to(r.error);
     return r;
@@ -106,6 +108,7 @@ std::string ratio_text(const std::optional<double>& ratio) {
 // The cells of one table row (terminal and Markdown share them).
 std::vector<std::string> cells(const Summary& s) {
   const RunResult& r = s.median;
+  if (!s.error.empty() && s.median.unsupported) return {s.workload, s.engine, s.error};
   if (!s.error.empty()) return {s.workload, s.engine, "FAILED: " + s.error};
   return {s.workload,
           s.engine,
@@ -148,7 +151,7 @@ Report::Report(const BenchOptions& options, Machine machine)
     : options_(options), machine_(std::move(machine)) {}
 
 void Report::add(RunResult run) {
-  if (!run.error.empty()) ++failed_;
+  if (!run.error.empty() && !run.unsupported) ++failed_;
   runs_.push_back(std::move(run));
 }
 
@@ -164,6 +167,7 @@ Summary Report::summarize(const std::string& workload, const std::string& engine
       s.ops_per_sec.push_back(r.ops_per_sec);
     } else {
       s.error = r.error;
+      s.median.unsupported = r.unsupported;
     }
   }
   if (ok.empty()) {
@@ -287,7 +291,10 @@ nlohmann::json Report::to_json() const {
       j = result_to_json(s.median);
       j.erase("repeat");
     } else {
-      j = {{"workload", s.workload}, {"engine", s.engine}, {"error", s.error}};
+      j = {{"workload", s.workload},
+           {"engine", s.engine},
+           {"error", s.error},
+           {"unsupported", s.median.unsupported}};
     }
     j["ratio_vs_baseline"] = s.ratio ? nlohmann::json(*s.ratio) : nlohmann::json(nullptr);
     j["ops_per_sec_repeats"] = s.ops_per_sec;

@@ -410,6 +410,11 @@ RunResult run_workload(const std::string& engine, const Workload& w, const Bench
   r.repeat = repeat;
   r.threads = client_threads(w, o);
   r.durability = settings.sync ? "sync" : "nosync";
+  if (settings.transactions && db->begin_txn() == nullptr) {
+    r.unsupported = true;
+    r.error = "not supported: the engine has no transactions";
+    return r;
+  }
 
   if (w.needs_load) {
     load(cx);

@@ -75,6 +75,7 @@ struct RunResult {
   std::uint64_t background_writes = 0;  // readwhilewriting: puts of the writer thread
   std::uint64_t aborts = 0;             // oltp: commits refused (conflicts), retried
   std::string error;                    // empty when the run succeeded
+  bool unsupported = false;  // the engine cannot run the workload (error says why): not a failure
 };
 
 // Runs w on engine `engine` in the empty directory dir. Throws BenchError.
