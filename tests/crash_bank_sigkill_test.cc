@@ -4,25 +4,19 @@
 // (every transfer wholly present or wholly absent) and every transfer the
 // child acknowledged (its "done/<thread>" counter at least the last
 // acknowledged count). The child is tests/crash/bank_child.cc.
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <algorithm>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "lightning/lightning.h"
+#include "testutil/child_process.h"
 #include "testutil/testutil.h"
-
-extern char** environ;
 
 namespace lightning {
 namespace {
@@ -41,74 +35,21 @@ struct ChildRun {
 
 ChildRun run_child(const std::string& dir, std::uint64_t seed, int delay_ms) {
   ChildRun run;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2 failed";
-    return run;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  std::vector<std::string> args = {LIGHTNING_BANK_CHILD, dir, std::to_string(seed)};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, LIGHTNING_BANK_CHILD, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    ADD_FAILURE() << "posix_spawn failed: " << rc;
-    return run;
-  }
-  std::string pending;
-  auto consume = [&](const char* data, std::size_t n) {
-    pending.append(data, n);
-    std::size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      const std::string line = pending.substr(0, nl);
-      pending.erase(0, nl + 1);
-      if (line == "ready") {
-        run.ready = true;
-        continue;
-      }
-      std::istringstream in(line);
-      int t = -1;
-      long done = 0;
-      if (in >> t >> done && (t == 0 || t == 1)) run.acked[t] = std::max(run.acked[t], done);
-    }
-  };
-  using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> deadline;
-  const Clock::time_point give_up = Clock::now() + std::chrono::seconds(30);
-  char buf[4096];
-  while (Clock::now() < give_up) {
-    if (!deadline && run.ready) deadline = Clock::now() + std::chrono::milliseconds(delay_ms);
-    int timeout = 1000;
-    if (deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
-      if (left <= 0) break;
-      timeout = static_cast<int>(left);
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, timeout) <= 0) continue;
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;  // the child exited on its own: a failure, see the caller
-    consume(buf, static_cast<std::size_t>(n));
-  }
-  ::kill(pid, SIGKILL);
-  while (true) {
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    consume(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  auto child = testing::run_and_kill({LIGHTNING_BANK_CHILD, dir, std::to_string(seed)}, "ready", delay_ms,
+                                     [&](const std::string& line) {
+                                       if (line == "ready") {
+                                         run.ready = true;
+                                         return;
+                                       }
+                                       std::istringstream in(line);
+                                       int t = -1;
+                                       long done = 0;
+                                       if (in >> t >> done && (t == 0 || t == 1)) {
+                                         run.acked[t] = std::max(run.acked[t], done);
+                                       }
+                                     });
+  run.signal = child.signal;
+  run.exit_code = child.exit_code;
   return run;
 }
 

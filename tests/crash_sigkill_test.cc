@@ -13,12 +13,7 @@
 // The second test runs the same loop with the child's "flush" mode: a 64 KiB
 // memtable and a thread calling flush_lsm() every few ms, so kills land
 // during memtable switches, page writes, meta-slot commits and WAL deletion.
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -36,9 +31,9 @@
 #include <vector>
 
 #include "lightning/lightning.h"
+#include "testutil/child_process.h"
 #include "testutil/testutil.h"
 
-extern char** environ;
 
 namespace lightning {
 namespace {
@@ -91,95 +86,28 @@ ChildRun run_child(const std::string& dir, std::uint64_t seed,
                    bool flush = false) {
   ChildRun run;
   run.last_acked.assign(kThreads, -1);
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2 failed";
-    return run;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   std::vector<std::string> args = {LIGHTNING_CRASH_CHILD, dir, std::to_string(seed),
                                    std::to_string(kThreads)};
   for (std::uint64_t s : starts) args.push_back(std::to_string(s));
   if (flush) args.push_back("flush");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc =
-      ::posix_spawn(&pid, LIGHTNING_CRASH_CHILD, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    ADD_FAILURE() << "posix_spawn " << LIGHTNING_CRASH_CHILD << " failed: " << rc;
-    return run;
-  }
-
-  std::string pending;  // bytes after the last complete line
-  auto consume = [&](const char* data, std::size_t n) {
-    pending.append(data, n);
-    std::size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      std::string line = pending.substr(0, nl);
-      pending.erase(0, nl + 1);
-      if (line == "ready") {
-        run.ready = true;
-        continue;
-      }
-      std::istringstream in(line);
-      int t = -1;
-      std::int64_t i = -1;
-      if (!(in >> t >> i) || t < 0 || t >= kThreads || i < 0) {
-        run.malformed = line;
-        continue;
-      }
-      // Each thread reports in increasing order.
-      if (i <= run.last_acked[t]) run.malformed = "out of order: " + line;
-      run.last_acked[t] = i;
+  auto child = testing::run_and_kill(args, kill_during_open ? "" : "ready", delay_ms, [&](const std::string& line) {
+    if (line == "ready") {
+      run.ready = true;
+      return;
     }
-  };
-
-  // Read until the kill deadline; the deadline starts at "ready".
-  using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> deadline;
-  if (kill_during_open) deadline = Clock::now() + std::chrono::milliseconds(delay_ms);
-  // A child that never gets ready (a hang in open) is killed after 30 s.
-  const Clock::time_point give_up = Clock::now() + std::chrono::seconds(30);
-  char buf[4096];
-  bool eof = false;
-  while (!eof && Clock::now() < give_up) {
-    if (!deadline && run.ready) deadline = Clock::now() + std::chrono::milliseconds(delay_ms);
-    int timeout = 1000;
-    if (deadline) {
-      auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
-      if (left <= 0) break;
-      timeout = static_cast<int>(left);
+    std::istringstream in(line);
+    int t = -1;
+    std::int64_t i = -1;
+    if (!(in >> t >> i) || t < 0 || t >= kThreads || i < 0) {
+      run.malformed = line;
+      return;
     }
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, timeout) <= 0) continue;
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) {
-      eof = true;  // the child exited on its own: a failure, see below
-    } else {
-      consume(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ::kill(pid, SIGKILL);
-  // Drain what the child wrote before it died.
-  while (true) {
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    consume(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+    // Each thread reports in increasing order.
+    if (i <= run.last_acked[t]) run.malformed = "out of order: " + line;
+    run.last_acked[t] = i;
+  });
+  run.signal = child.signal;
+  run.exit_code = child.exit_code;
   return run;
 }
 
