@@ -326,6 +326,25 @@ class DatabaseImpl final : public Database {
   mutable Counters counters_;
 
   // ---- transactions ----
+  // Runs a merge folded into the tree, kept (files included) while a
+  // transaction that began before their newest write is open: validation
+  // reads their sequence numbers, which the tree does not keep. Merges fold
+  // runs in sequence order, so the entries are ordered by max_sequence.
+  struct MergedRuns {
+    SequenceNumber max_sequence;
+    std::vector<RunRef> runs;
+  };
+  // Records a merge of `runs` (newest write max_sequence) before the tree
+  // that holds them is installed.
+  void remember_merged_runs(std::vector<RunRef> runs, SequenceNumber max_sequence) EXCLUDES(history_mu_);
+  // Drops history no open transaction needs. REQUIRES: history_mu_ held.
+  void trim_merge_history() REQUIRES(history_mu_);
+  Mutex history_mu_;  // a leaf lock
+  std::deque<MergedRuns> merge_history_ GUARDED_BY(history_mu_);
+  // Every tree entry newer than this is in a merge_history_ run.
+  SequenceNumber history_floor_ GUARDED_BY(history_mu_) = 0;
+  // Snapshots of the open kSnapshot / kSerializable transactions.
+  std::multiset<SequenceNumber> txn_starts_ GUARDED_BY(history_mu_);
   std::atomic<std::uint32_t> active_txns_{0};
   Mutex txn_mu_;  // the id-style API's table
   std::map<TxId, std::shared_ptr<Transaction::State>> txns_ GUARDED_BY(txn_mu_);

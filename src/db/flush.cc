@@ -290,6 +290,8 @@ Status DatabaseImpl::merge_runs() {
     const pagestore::Meta durable = store_->durable_meta();
     SequenceNumber merged_max = 0;
     for (const RunRef& r : inputs) merged_max = std::max(merged_max, r.reader->properties().max_sequence);
+    // Before the tree that holds them is visible to a validating leader.
+    remember_merged_runs(inputs, merged_max);
     Status s = publish(*root, nullptr, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false, &remaining,
                        merged_max);
     if (!s.is_ok()) {

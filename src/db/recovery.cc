@@ -227,6 +227,10 @@ Status DatabaseImpl::recover() {
   tree->ticket = store_->register_reader(meta.epoch);
   tree->inner = build_inner_index(tree->root);
   tree->max_sequence = meta.last_sequence;  // at most; nothing began before it
+  {
+    MutexLock l(history_mu_);
+    history_floor_ = meta.last_sequence;
+  }
   auto v = std::make_shared<Version>();
   v->mem = active_mem_;
   v->runs = std::move(runs);

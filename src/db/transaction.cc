@@ -298,7 +298,11 @@ Result<std::shared_ptr<Transaction::State>> DatabaseImpl::begin_state(IsolationL
   auto st = std::make_shared<Transaction::State>();
   st->db = this;
   st->level = level;
-  if (level != IsolationLevel::kReadCommitted) st->snapshot = snapshot();
+  if (level != IsolationLevel::kReadCommitted) {
+    st->snapshot = snapshot();
+    MutexLock l(history_mu_);
+    txn_starts_.insert(st->snapshot.sequence());
+  }
   return st;
 }
 
@@ -312,6 +316,11 @@ void DatabaseImpl::finish_state(Transaction::State& st) {
   st.open = false;
   // The write set, reads and ranges stay until the state goes (an iterator
   // not yet destroyed still points into them); the pinned version goes now.
+  if (st.snapshot.valid()) {
+    MutexLock l(history_mu_);
+    txn_starts_.erase(txn_starts_.find(st.snapshot.sequence()));
+    trim_merge_history();
+  }
   st.snapshot.reset();
   active_txns_.fetch_sub(1);
 }
@@ -412,9 +421,18 @@ Status DatabaseImpl::txn_commit(Transaction::State& st) {
 // files whose bloom filter excludes it are skipped.
 Result<bool> DatabaseImpl::changed_since(const Version& v, SequenceNumber after, const std::optional<std::string>& lo,
                                          const std::optional<std::string>& hi, bool point) {
-  // The tree keeps no per-key sequence numbers: if a merge folded newer
-  // writes into it, which keys they touched is unknown. Conservative.
-  if (v.tree->max_sequence > after) return true;
+  // The tree keeps no per-key sequence numbers: newer writes a merge folded
+  // into it are found in the merged runs kept for open transactions; if
+  // those no longer reach back to `after`, which keys changed is unknown
+  // and the answer is conservatively yes.
+  std::vector<RunRef> runs = v.runs;
+  if (v.tree->max_sequence > after) {
+    MutexLock l(history_mu_);
+    if (history_floor_ > after) return true;
+    for (const MergedRuns& m : merge_history_) {
+      if (m.max_sequence > after) runs.insert(runs.end(), m.runs.begin(), m.runs.end());
+    }
+  }
   std::string target;
   if (lo) append_internal_key(target, *lo, kMaxSequenceNumber, kValueKindForSeek);
   auto newer = [&](InternalIterator& it) -> Result<bool> {
@@ -434,7 +452,7 @@ Result<bool> DatabaseImpl::changed_since(const Version& v, SequenceNumber after,
     auto r = newer(*it);
     if (!r || *r) return r;
   }
-  for (const RunRef& run : v.runs) {
+  for (const RunRef& run : runs) {
     const run::RunProperties& props = run.reader->properties();
     if (props.max_sequence <= after) continue;
     if ((hi && props.smallest_user_key >= *hi) || (lo && props.largest_user_key < *lo)) continue;
@@ -483,6 +501,21 @@ Status DatabaseImpl::validate_transaction(const Transaction::State& st, const Ve
     }
   }
   return Status::ok();
+}
+
+void DatabaseImpl::remember_merged_runs(std::vector<RunRef> runs, SequenceNumber max_sequence) {
+  MutexLock l(history_mu_);
+  merge_history_.push_back({max_sequence, std::move(runs)});
+  trim_merge_history();
+}
+
+void DatabaseImpl::trim_merge_history() {
+  // A transaction that began at S needs the writes newer than S.
+  const SequenceNumber oldest = txn_starts_.empty() ? kMaxSequenceNumber : *txn_starts_.begin();
+  while (!merge_history_.empty() && merge_history_.front().max_sequence <= oldest) {
+    history_floor_ = std::max(history_floor_, merge_history_.front().max_sequence);
+    merge_history_.pop_front();  // the runs' files go when nothing else uses them
+  }
 }
 
 // ---------------------------------------------------------------- id style
