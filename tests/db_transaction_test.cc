@@ -491,6 +491,7 @@ TEST_F(DbTransactionTest, ValidationSeesWritesAMergeFoldedIntoTheTree) {
     run_files += e.path().extension() == ".run";
   }
   EXPECT_EQ(run_files, 1u) << "the merged run is kept while transactions that may need it are open";
+  EXPECT_GT(db_->stats().snapshot_pinned_bytes, 0u) << "the kept run shows in stats";
   Status d = dirty.commit();
   EXPECT_TRUE(d.is_conflict()) << "a write merged into the tree was missed: " << d.to_string();
   EXPECT_NE(d.message().find("\"k\""), std::string::npos) << d.message();
@@ -510,6 +511,7 @@ TEST_F(DbTransactionTest, ValidationSeesWritesAMergeFoldedIntoTheTree) {
     run_files += e.path().extension() == ".run";
   }
   EXPECT_EQ(run_files, 0u);
+  EXPECT_EQ(db_->stats().snapshot_pinned_bytes, 0u);
 }
 
 TEST_F(DbTransactionTest, ConflictsAreFoundInRunsAndAcrossReopen) {

@@ -66,7 +66,9 @@ struct Stats {
   std::uint64_t snapshots = 0;                // live snapshots
   std::uint64_t oldest_snapshot_micros = 0;   // age of the oldest one
   // Memtable and run-file bytes that live snapshots keep and the current
-  // state no longer uses (B+tree pages they keep from reuse are not counted).
+  // state no longer uses, including run files merged into the tree that are
+  // kept for open transactions' validation (B+tree pages they keep from
+  // reuse are not counted).
   std::uint64_t snapshot_pinned_bytes = 0;
 
   // Transactions.

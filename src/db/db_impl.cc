@@ -571,10 +571,10 @@ Stats DatabaseImpl::stats() const {
   s.runs_probed = get(run_stats_.runs_probed);
   s.bloom_useful = get(run_stats_.bloom_useful);
   s.bloom_false_positives = get(run_stats_.bloom_false_positives);
+  // Memtables and runs a snapshot holds that the current version does not.
+  std::set<const void*> counted{v->mem.get(), v->imm.get()};
+  for (const RunRef& r : v->runs) counted.insert(r.reader.get());
   {
-    // Memtables and runs a snapshot holds that the current version does not.
-    std::set<const void*> counted{v->mem.get(), v->imm.get()};
-    for (const RunRef& r : v->runs) counted.insert(r.reader.get());
     const auto now = std::chrono::steady_clock::now();
     MutexLock l(snapshots_->mu);
     s.snapshots = snapshots_->live.size();
@@ -586,6 +586,15 @@ Stats DatabaseImpl::stats() const {
         if (m != nullptr && counted.insert(m).second) s.snapshot_pinned_bytes += m->approximate_memory_usage();
       }
       for (const RunRef& r : rec->version->runs) {
+        if (counted.insert(r.reader.get()).second) s.snapshot_pinned_bytes += r.entry.file_size;
+      }
+    }
+  }
+  {
+    // Merged runs kept for open transactions' validation.
+    MutexLock l(history_mu_);
+    for (const MergedRuns& m : merge_history_) {
+      for (const RunRef& r : m.runs) {
         if (counted.insert(r.reader.get()).second) s.snapshot_pinned_bytes += r.entry.file_size;
       }
     }

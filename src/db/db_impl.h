@@ -339,7 +339,7 @@ class DatabaseImpl final : public Database {
   void remember_merged_runs(std::vector<RunRef> runs, SequenceNumber max_sequence) EXCLUDES(history_mu_);
   // Drops history no open transaction needs. REQUIRES: history_mu_ held.
   void trim_merge_history() REQUIRES(history_mu_);
-  Mutex history_mu_;  // a leaf lock
+  mutable Mutex history_mu_;  // a leaf lock
   std::deque<MergedRuns> merge_history_ GUARDED_BY(history_mu_);
   // Every tree entry newer than this is in a merge_history_ run.
   SequenceNumber history_floor_ GUARDED_BY(history_mu_) = 0;
