@@ -373,13 +373,25 @@ Result<DatabaseImpl::ReadPoint> DatabaseImpl::read_point(const ReadOptions& opti
     if (rec->owner != instance_id_) return Status::invalid_argument("the snapshot belongs to another database");
     return ReadPoint{rec->version, rec->sequence};
   }
-  auto v = current_version();  // first the version, then the sequence (invariant 2)
-  return ReadPoint{std::move(v), last_sequence_.load(std::memory_order_acquire)};
+  return now();
+}
+
+DatabaseImpl::ReadPoint DatabaseImpl::now() const {
+  while (true) {
+    const std::uint64_t before = installs_.load(std::memory_order_acquire);
+    auto v = current_version();  // first the version, then the sequence (invariant 2)
+    if (auto* hook = read_point_hook_.load(std::memory_order_relaxed)) hook();
+    const SequenceNumber seq = last_sequence_.load(std::memory_order_acquire);
+    // No install in between: every write up to seq is in v (writes go into
+    // a memtable only after the version holding it was installed).
+    if (installs_.load(std::memory_order_acquire) == before) return ReadPoint{std::move(v), seq};
+  }
 }
 
 Snapshot DatabaseImpl::snapshot() {
-  auto* rec = new SnapshotRecord{instance_id_, current_version(), 0, std::chrono::steady_clock::now()};
-  rec->sequence = last_sequence_.load(std::memory_order_acquire);
+  ReadPoint point = now();
+  auto* rec = new SnapshotRecord{instance_id_, std::move(point.version), point.sequence,
+                                 std::chrono::steady_clock::now()};
   {
     MutexLock l(snapshots_->mu);
     snapshots_->live.insert(rec);
@@ -435,17 +447,17 @@ Result<std::optional<std::string>> DatabaseImpl::get(std::string_view key) {
 Result<bool> DatabaseImpl::get(std::string_view key, std::string& value) {
   LIGHTNING_RETURN_IF_ERROR(check_key(key));
   counters_.gets.fetch_add(1, std::memory_order_relaxed);
-  auto v = current_version();  // first the version, then the sequence (invariant 2)
-  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
-  return get_from(*v, snapshot, key, &value);
+  ReadPoint point = now();
+  return get_from(*point.version, point.sequence, key, &value);
 }
 
 Result<bool> DatabaseImpl::get_pinned(std::string_view key, PinnedValue& out) {
   out.reset();
   LIGHTNING_RETURN_IF_ERROR(check_key(key));
   counters_.gets.fetch_add(1, std::memory_order_relaxed);
-  auto v = current_version();
-  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
+  ReadPoint point = now();
+  std::shared_ptr<const Version> v = std::move(point.version);
+  const SequenceNumber snapshot = point.sequence;
   for (const MemTable* m : {v->mem.get(), v->imm.get()}) {
     if (m == nullptr) continue;
     std::string_view view;
@@ -494,9 +506,8 @@ Result<bool> DatabaseImpl::get_pinned(std::string_view key, PinnedValue& out) {
 Result<bool> DatabaseImpl::contains(std::string_view key) {
   LIGHTNING_RETURN_IF_ERROR(check_key(key));
   counters_.gets.fetch_add(1, std::memory_order_relaxed);
-  auto v = current_version();
-  const SequenceNumber snapshot = last_sequence_.load(std::memory_order_acquire);
-  return get_from(*v, snapshot, key, nullptr);
+  ReadPoint point = now();
+  return get_from(*point.version, point.sequence, key, nullptr);
 }
 
 Result<std::vector<std::optional<std::string>>> DatabaseImpl::batch_get(

@@ -106,15 +106,24 @@ class DatabaseImpl final : public Database {
 
   // Tests only: callbacks at points of background work, so that a test can
   // hold a merge or observe a write stop deterministically. Called on the
-  // thread doing the work, without locks held.
+  // thread doing the work; before_merge and fail_tree_write with tree_mu_
+  // held (a hook must not wait for compact(), checkpoint() or flush_lsm()),
+  // on_write_stop with no lock held.
   struct TestHooks {
     std::function<void()> before_merge;   // a merge with runs to fold starts
     std::function<void()> on_write_stop;  // a memtable switch waits for a merge
+    // A tree writer (merge, compact()) wrote its pages and is about to
+    // commit; a non-OK result fails it there (as a read error would).
+    std::function<Status()> fail_tree_write;
   };
   void set_test_hooks(TestHooks hooks) EXCLUDES(hooks_mu_) {
     MutexLock l(hooks_mu_);
     hooks_ = std::move(hooks);
   }
+  // Tests only: called by every read point between loading the version and
+  // loading the sequence (to widen that window in a race test). A plain
+  // function pointer: one relaxed load on the read path.
+  void set_read_point_hook(void (*hook)()) { read_point_hook_.store(hook, std::memory_order_relaxed); }
   // Tests only: the destructor has started (background work is stopping).
   bool closing() const { return abandon_merge_.load(); }
 
@@ -123,8 +132,13 @@ class DatabaseImpl final : public Database {
     MutexLock l(hooks_mu_);
     return hooks_.*which;
   }
+  std::function<Status()> test_hook_status(std::function<Status()> TestHooks::*which) const EXCLUDES(hooks_mu_) {
+    MutexLock l(hooks_mu_);
+    return hooks_.*which;
+  }
   mutable Mutex hooks_mu_;
   TestHooks hooks_ GUARDED_BY(hooks_mu_);
+  std::atomic<void (*)()> read_point_hook_{nullptr};
 
   // ---- transactions (transaction.cc) ----
   friend class Transaction;
@@ -236,7 +250,14 @@ class DatabaseImpl final : public Database {
     live_runs_.store(static_cast<std::uint32_t>(v->runs.size()), std::memory_order_relaxed);
     MutexLock l(current_mu_);
     current_ = std::move(v);
+    installs_.fetch_add(1, std::memory_order_release);  // after current_ (see now())
   }
+  // The current version and last sequence as one consistent read point:
+  // every write up to the sequence is in the version. (Loading the two
+  // separately is not enough: between the loads the leader may switch
+  // memtables and publish writes that went into the new memtable only.)
+  struct ReadPoint;
+  ReadPoint now() const EXCLUDES(current_mu_);
   // The version and sequence a read with `options` uses: its snapshot's, or
   // the current ones. InvalidArgument for another database's snapshot.
   struct ReadPoint {
@@ -282,6 +303,7 @@ class DatabaseImpl final : public Database {
   mutable Mutex current_mu_;
   std::shared_ptr<const Version> current_ GUARDED_BY(current_mu_);
   std::atomic<std::uint32_t> live_runs_{0};  // runs in the current version
+  std::atomic<std::uint64_t> installs_{0};   // versions installed so far
   Mutex version_mu_;  // serializes version installs; guards the flush and
   // merge hand-offs (a frozen memtable in the current version is the flush
   // thread's work; merge_requested_ the merge thread's)

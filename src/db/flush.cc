@@ -266,12 +266,12 @@ Status DatabaseImpl::merge_runs() {
   for (const RunRef& r : inputs) sources.push_back(r.reader->new_iterator());
   NewestEntries changes(new_merging_iterator(std::move(sources)), &abandon_merge_);
   pagestore::MergeStats ms;
+  // Every return before the commit gives the merge's pages back.
+  pagestore::PageStore::TreeWrite tree_write(*store_);
   // The pages: no lock but the tree writer's; flushes commit meanwhile.
   auto root = pagestore::merge_into_tree(*store_, tree->root, changes, &ms);
-  if (!root) {
-    store_->abandon_tree_writes();
-    return root.status().is_aborted() ? root.status() : root.status().with_context("merge");
-  }
+  if (!root) return root.status().is_aborted() ? root.status() : root.status().with_context("merge");
+  if (auto hook = test_hook_status(&TestHooks::fail_tree_write)) LIGHTNING_RETURN_IF_ERROR(hook());
   {
     MutexLock commit_guard(commit_mu_);
     // Runs flushed while this merge ran are newer than everything merged:
@@ -294,11 +294,10 @@ Status DatabaseImpl::merge_runs() {
     remember_merged_runs(inputs, merged_max);
     Status s = publish(*root, nullptr, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false, &remaining,
                        merged_max);
-    if (!s.is_ok()) {
-      store_->abandon_tree_writes();
-      return s.with_context("merge commit");
-    }
+    if (!s.is_ok()) return s.with_context("merge commit");
+    tree_write.committed();
   }
+  version_cv_.notify_all();  // writers stopped on the run count may go on
   // The merged runs' files go once no version (reader, iterator) uses them.
   for (const RunRef& r : inputs) r.reader->delete_file_when_unused(fs_);
   counters_.merges.fetch_add(1, std::memory_order_relaxed);
@@ -349,16 +348,21 @@ Status DatabaseImpl::compact() {
   for (int pass = 0; pass < 4; ++pass) {
     const pagestore::Meta durable = store_->durable_meta();
     pagestore::TreeRoot root = current_version()->tree->root;
+    // A failed rewrite must not leave its frees (pages of the live tree)
+    // for the next tree commit to apply.
+    pagestore::PageStore::TreeWrite tree_write(*store_);
     if (pass < 2) {
       auto rewritten = pagestore::rewrite_tree(*store_, root, nullptr);
       if (!rewritten) return rewritten.status().with_context("compact");
       root = *rewritten;
+      if (auto hook = test_hook_status(&TestHooks::fail_tree_write)) LIGHTNING_RETURN_IF_ERROR(hook());
     }
     Status s = publish_tree(root, durable.last_sequence, durable.wal_floor, /*drop_imm=*/false);
     if (!s.is_ok()) {
       record_background_error(s);
       return s.with_context("compact commit");
     }
+    tree_write.committed();
   }
   return Status::ok();
 }

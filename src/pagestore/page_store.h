@@ -139,6 +139,24 @@ class PageStore {
   // allocations become free again (nothing durable references them) and its
   // frees are forgotten (the durable tree still references those pages).
   void abandon_tree_writes() EXCLUDES(mu_);
+  // The tree writer's scope: abandons the pending tree work when it ends
+  // without committed() (an error return anywhere between the first
+  // allocate() and the tree commit). One per tree writer, on its stack.
+  class TreeWrite {
+   public:
+    explicit TreeWrite(PageStore& store) : store_(store) {}
+    TreeWrite(const TreeWrite&) = delete;
+    TreeWrite& operator=(const TreeWrite&) = delete;
+    ~TreeWrite() {
+      if (!committed_) store_.abandon_tree_writes();
+    }
+    // The tree commit succeeded: the work is published, nothing to undo.
+    void committed() { committed_ = true; }
+
+   private:
+    PageStore& store_;
+    bool committed_ = false;
+  };
   // Pages allocated by the tree writer since its last commit.
   std::uint64_t pending_tree_pages() const EXCLUDES(mu_);
   // The run list blob of the last commit (empty: no runs).
