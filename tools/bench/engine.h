@@ -98,6 +98,10 @@ class Engine {
   virtual BytesWritten bytes_written();
   // A new transaction; null when the store has none (LevelDB).
   virtual std::unique_ptr<Txn> begin_txn() { return nullptr; }
+  // Engine counters worth reporting beside a run (Lightning DB: write
+  // stalls, slowdowns, flushes, merges), as "name=value" words; empty when
+  // the engine has none.
+  virtual std::string counters() { return {}; }
 };
 
 // Names of the engines compiled into this binary, lightning first.

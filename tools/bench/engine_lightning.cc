@@ -89,6 +89,13 @@ class LightningEngine final : public Engine {
     if (!t) check(t.status(), "transaction");
     return std::make_unique<LightningTxn>(std::move(*t));
   }
+  std::string counters() override {
+    const auto st = db_->stats();
+    return "write_stalls=" + std::to_string(st.write_stalls) +
+           " max_write_stall_us=" + std::to_string(st.max_write_stall_micros) +
+           " write_slowdowns=" + std::to_string(st.write_slowdowns) + " flushes=" + std::to_string(st.flushes) +
+           " merges=" + std::to_string(st.merges) + " runs=" + std::to_string(st.runs);
+  }
   BytesWritten bytes_written() override {
     auto st = db_->stats();
     return {st.bytes_written(), "Stats::bytes_written(): WAL + run files + data file"};

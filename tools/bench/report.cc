@@ -36,6 +36,7 @@ nlohmann::json result_to_json(const RunResult& r) {
       {"write_amp_source", r.write_amp_source},
       {"background_writes", r.background_writes},
       {"aborts", r.aborts},
+      {"counters", r.counters},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
       {"unsupported", r.unsupported},
   };
@@ -72,6 +73,7 @@ RunResult result_from_json(const nlohmann::json& j) {
   j.at("write_amp_source").get_to(r.write_amp_source);
   j.at("background_writes").get_to(r.background_writes);
   if (j.contains("aborts")) j.at("aborts").get_to(r.aborts);
+  if (j.contains("counters")) j.at("counters").get_to(r.counters);
   return r;
 }
 
@@ -240,6 +242,14 @@ std::vector<std::string> Report::footer_lines() const {
     any = true;
   }
   if (any) lines.push_back(group);
+  // Engine counters of runs in which writers stalled or were slowed (all
+  // counters are in the JSON).
+  for (const Summary& s : all) {
+    if (!s.error.empty() || s.median.counters.empty()) continue;
+    const std::string& c = s.median.counters;
+    if (c.find("write_stalls=0 ") != std::string::npos && c.find("write_slowdowns=0 ") != std::string::npos) continue;
+    lines.push_back(s.workload + " on " + s.engine + ": " + c);
+  }
   // Transactions: refused commits per committed transaction.
   for (const char* w : {"oltp", "oltp_mt"}) {
     std::string line = std::string(w) + " aborts (conflicts retried) per committed transaction:";

@@ -469,6 +469,7 @@ RunResult run_workload(const std::string& engine, const Workload& w, const Bench
   }
   if (!failure.empty()) throw BenchError(failure);
   const BytesWritten after = db->bytes_written();
+  r.counters = db->counters();
 
   ThreadStats all;
   for (const ThreadStats& ts : stats) {

@@ -74,6 +74,7 @@ struct RunResult {
   std::string write_amp_source;
   std::uint64_t background_writes = 0;  // readwhilewriting: puts of the writer thread
   std::uint64_t aborts = 0;             // oltp: commits refused (conflicts), retried
+  std::string counters;                 // Engine::counters() after the timed phase
   std::string error;                    // empty when the run succeeded
   bool unsupported = false;  // the engine cannot run the workload (error says why): not a failure
 };
