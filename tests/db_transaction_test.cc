@@ -539,5 +539,22 @@ TEST_F(DbTransactionTest, ConflictsAreFoundInRunsAndAcrossReopen) {
   EXPECT_EQ(**(*db)->get("k2"), "after");
 }
 
+// A transaction handle that outlives its database (a misuse): using it is
+// InvalidArgument, destroying it is harmless.
+TEST_F(DbTransactionTest, AHandleThatOutlivesItsDatabaseIsHarmless) {
+  Transaction t = begin(IL::kSerializable);
+  ASSERT_TRUE(t.put("k", "v").is_ok());
+  Transaction u = begin(IL::kReadCommitted);
+  db_.reset();  // closes with both open
+  Status s = t.put("k2", "v");
+  EXPECT_TRUE(s.is_invalid_argument()) << s.to_string();
+  EXPECT_TRUE(t.commit().is_invalid_argument());
+  EXPECT_FALSE(t.get("k").has_value());
+  auto it = u.new_iterator();
+  EXPECT_FALSE(it->valid());
+  EXPECT_TRUE(it->status().is_invalid_argument());
+  // t and u are destroyed here, after their database.
+}
+
 }  // namespace
 }  // namespace lightning

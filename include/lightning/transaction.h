@@ -11,7 +11,9 @@
 //
 // Ownership: Database::transaction() returns a movable handle. Destroying a
 // transaction that was neither committed nor rolled back rolls it back.
-// Every transaction must be finished or destroyed before its database.
+// Finish or destroy transactions (and their iterators) before closing the
+// database; a handle used after the close gets InvalidArgument and its
+// destruction is harmless (iterators left open are not protected).
 // Thread safety: one transaction is used by one thread at a time; distinct
 // transactions run concurrently with each other and with plain writes.
 // Errors:

@@ -56,6 +56,7 @@ DatabaseImpl::DatabaseImpl(std::string dir, const Config& config, std::shared_pt
       }()) {}
 
 DatabaseImpl::~DatabaseImpl() {
+  open_flag_->store(false, std::memory_order_release);  // transactions still held (a misuse)
   // Snapshots still held (a misuse): drop what they pin now, while the page
   // store and cache still exist; releasing them later touches only the
   // registry, and reading through them fails.

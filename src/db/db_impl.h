@@ -348,6 +348,8 @@ class DatabaseImpl final : public Database {
   mutable Counters counters_;
 
   // ---- transactions ----
+  // True until the destructor starts; every transaction holds a copy.
+  const std::shared_ptr<std::atomic<bool>> open_flag_ = std::make_shared<std::atomic<bool>>(true);
   // Runs a merge folded into the tree, kept (files included) while a
   // transaction that began before their newest write is open: validation
   // reads their sequence numbers, which the tree does not keep. Merges fold

@@ -220,28 +220,43 @@ class TxnIterator final : public Iterator {
 
 // ---------------------------------------------------------------- handle
 
+namespace {
+// Why a handle cannot be used: empty, or its database was closed (a misuse
+// the handle survives: closing marks every transaction's database gone).
+Status unusable(const std::shared_ptr<Transaction::State>& st) {
+  if (st == nullptr) return finished_error();
+  if (!st->db_open->load(std::memory_order_acquire)) {
+    return Status::invalid_argument("the transaction's database is closed");
+  }
+  return Status::ok();
+}
+bool live(const std::shared_ptr<Transaction::State>& st) {
+  return st != nullptr && st->open && st->db_open->load(std::memory_order_acquire);
+}
+}  // namespace
+
 Transaction::Transaction(Transaction&&) noexcept = default;
 Transaction& Transaction::operator=(Transaction&& o) noexcept {
   if (this != &o) {
-    if (state_ != nullptr && state_->open) (void)rollback();
+    if (live(state_)) (void)rollback();
     state_ = std::move(o.state_);
   }
   return *this;
 }
 Transaction::~Transaction() {
-  if (state_ != nullptr && state_->open) (void)rollback();
+  if (live(state_)) (void)rollback();
 }
 
 Status Transaction::put(std::string_view key, std::string_view value) {
-  if (state_ == nullptr) return finished_error();
+  LIGHTNING_RETURN_IF_ERROR(unusable(state_));
   return state_->db->txn_write(*state_, key, value);
 }
 Status Transaction::remove(std::string_view key) {
-  if (state_ == nullptr) return finished_error();
+  LIGHTNING_RETURN_IF_ERROR(unusable(state_));
   return state_->db->txn_write(*state_, key, std::nullopt);
 }
 Result<bool> Transaction::get(std::string_view key, std::string& value) {
-  if (state_ == nullptr) return finished_error();
+  LIGHTNING_RETURN_IF_ERROR(unusable(state_));
   return state_->db->txn_get(*state_, key, value);
 }
 Result<std::optional<std::string>> Transaction::get(std::string_view key) {
@@ -252,7 +267,7 @@ Result<std::optional<std::string>> Transaction::get(std::string_view key) {
   return std::optional<std::string>(std::move(value));
 }
 std::unique_ptr<Iterator> Transaction::new_iterator(const ReadOptions& options) {
-  if (state_ == nullptr) return new_error_iterator(finished_error());
+  if (Status s = unusable(state_); !s.is_ok()) return new_error_iterator(s);
   return state_->db->txn_iterator(state_, options);
 }
 Range Transaction::range(std::string_view begin, std::string_view end) {
@@ -263,11 +278,11 @@ Range Transaction::range(std::string_view begin, std::string_view end) {
 }
 Range Transaction::prefix(std::string_view prefix) { return Range(new_iterator(prefix_read_options(prefix))); }
 Status Transaction::commit() {
-  if (state_ == nullptr) return finished_error();
+  LIGHTNING_RETURN_IF_ERROR(unusable(state_));
   return state_->db->txn_commit(*state_);
 }
 Status Transaction::rollback() {
-  if (state_ == nullptr) return finished_error();
+  LIGHTNING_RETURN_IF_ERROR(unusable(state_));
   return state_->db->txn_rollback(*state_);
 }
 bool Transaction::active() const { return state_ != nullptr && state_->open; }
@@ -297,6 +312,7 @@ Result<std::shared_ptr<Transaction::State>> DatabaseImpl::begin_state(IsolationL
   }
   auto st = std::make_shared<Transaction::State>();
   st->db = this;
+  st->db_open = open_flag_;
   st->level = level;
   if (level != IsolationLevel::kReadCommitted) {
     st->snapshot = snapshot();

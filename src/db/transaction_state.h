@@ -6,7 +6,9 @@
 // with `mu`).
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,7 +32,10 @@ struct ScannedRange {
 };
 
 struct Transaction::State {
-  DatabaseImpl* db = nullptr;
+  DatabaseImpl* db = nullptr;  // valid while *db_open
+  // Shared with the database, false once it started closing: a handle
+  // used (or destroyed) after that touches only this.
+  std::shared_ptr<const std::atomic<bool>> db_open;
   IsolationLevel level = IsolationLevel::kSnapshot;
   // The read point of kSnapshot / kSerializable (empty for kReadCommitted).
   Snapshot snapshot;
