@@ -154,8 +154,8 @@ Status DatabaseImpl::commit(const WriteBatch* batch, TxnValidation* txn) {
   // This thread leads: take a group from the front of the queue. A flush
   // request (null batch) is always a group of its own.
   Status status = bg_error_;
+  std::size_t bytes = 0;  // payload of the group
   if (status.is_ok() && batch != nullptr) {
-    std::size_t bytes = 0;
     for (Writer* w : writers_) {
       if (w->batch == nullptr) break;
       std::size_t size = w->batch->byte_size();
@@ -175,9 +175,7 @@ Status DatabaseImpl::commit(const WriteBatch* batch, TxnValidation* txn) {
     status = switch_memtable();
     if (!status.is_ok()) record_background_error(status);
   } else if (status.is_ok()) {
-    std::size_t group_bytes = 0;
-    for (const Writer* w : group) group_bytes += w->batch->byte_size();
-    maybe_slow_down(group_bytes);
+    maybe_slow_down(bytes);
     // Transactions are validated here, in commit order: against everything
     // committed before this group (the leader is the only writer, so the
     // current version holds it all) and against the earlier batches of this

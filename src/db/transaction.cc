@@ -441,12 +441,13 @@ Result<bool> DatabaseImpl::changed_since(const Version& v, SequenceNumber after,
   // into it are found in the merged runs kept for open transactions; if
   // those no longer reach back to `after`, which keys changed is unknown
   // and the answer is conservatively yes.
-  std::vector<RunRef> runs = v.runs;
+  // Merged runs newer than `after` (empty when no merge happened since).
+  std::vector<RunRef> merged;
   if (v.tree->max_sequence > after) {
     MutexLock l(history_mu_);
     if (history_floor_ > after) return true;
     for (const MergedRuns& m : merge_history_) {
-      if (m.max_sequence > after) runs.insert(runs.end(), m.runs.begin(), m.runs.end());
+      if (m.max_sequence > after) merged.insert(merged.end(), m.runs.begin(), m.runs.end());
     }
   }
   std::string target;
@@ -468,14 +469,17 @@ Result<bool> DatabaseImpl::changed_since(const Version& v, SequenceNumber after,
     auto r = newer(*it);
     if (!r || *r) return r;
   }
-  for (const RunRef& run : runs) {
-    const run::RunProperties& props = run.reader->properties();
-    if (props.max_sequence <= after) continue;
-    if ((hi && props.smallest_user_key >= *hi) || (lo && props.largest_user_key < *lo)) continue;
-    if (point && !run.reader->may_contain(*lo)) continue;
-    auto it = run.reader->new_iterator();
-    auto r = newer(*it);
-    if (!r || *r) return r;
+  const std::vector<RunRef>& merged_runs = merged;
+  for (const std::vector<RunRef>* list : {&v.runs, &merged_runs}) {
+    for (const RunRef& run : *list) {
+      const run::RunProperties& props = run.reader->properties();
+      if (props.max_sequence <= after) continue;
+      if ((hi && props.smallest_user_key >= *hi) || (lo && props.largest_user_key < *lo)) continue;
+      if (point && !run.reader->may_contain(*lo)) continue;
+      auto it = run.reader->new_iterator();
+      auto r = newer(*it);
+      if (!r || *r) return r;
+    }
   }
   return false;
 }
